@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Library logs are JSON lines on stdout; tests that check logging build their own logger.
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
   },
 });

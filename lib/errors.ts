@@ -1,0 +1,121 @@
+/**
+ * Every error this library raises is a {@link RocketMQError} with a stable string `code` that callers can
+ * switch on, a `retryable` flag that our own retry policy also obeys, and the original error as `cause`.
+ */
+
+export const ErrorCode = {
+  /** An option or environment variable is missing, unknown or malformed. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** The message failed validation before any network I/O. */
+  MESSAGE_INVALID: 'MESSAGE_INVALID',
+  /** The body is over the size limit (checked locally, or 41301 from the broker). */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** The topic does not exist on the broker (40402). */
+  TOPIC_NOT_FOUND: 'TOPIC_NOT_FOUND',
+  /** The message type (normal, FIFO, delay, transaction) does not match the topic type (40014). */
+  MESSAGE_TYPE_MISMATCH: 'MESSAGE_TYPE_MISMATCH',
+  /** Missing or wrong credentials (40100). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** Credentials are valid but lack permission (40300). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** Any other 4xx status from the broker. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The broker throttled the producer (42900). */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The broker failed internally (500xx). */
+  BROKER_INTERNAL: 'BROKER_INTERNAL',
+  /** The broker timed out storing the message (504xx, e.g. slave persistence). */
+  BROKER_TIMEOUT: 'BROKER_TIMEOUT',
+  /** The broker could not be reached (gRPC UNAVAILABLE and other transport failures). */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** The send did not finish within its deadline; the message may or may not have been stored. */
+  TIMEOUT: 'TIMEOUT',
+  /** Too many sends in flight in this process; the send was refused before any I/O. */
+  THROTTLED: 'THROTTLED',
+  /** The producer was shut down. */
+  PRODUCER_CLOSED: 'PRODUCER_CLOSED',
+  /** A spool record could not be read or written. */
+  SPOOL_FAILED: 'SPOOL_FAILED',
+  /** Anything not classified above. */
+  UNKNOWN: 'UNKNOWN',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.TOO_MANY_REQUESTS,
+  ErrorCode.BROKER_INTERNAL,
+  ErrorCode.BROKER_TIMEOUT,
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.TIMEOUT,
+]);
+
+/** Whether a send that failed with this code may succeed when tried again. */
+export function isRetryableCode(code: ErrorCode): boolean {
+  return RETRYABLE.has(code);
+}
+
+export interface RocketMQErrorDetails {
+  cause?: unknown;
+  topic?: string;
+  messageId?: string;
+  /** The broker's status code (e.g. 40402) or the gRPC status code, when the error came from the wire. */
+  status?: number;
+  /** For validation errors: the offending field (`topic`, `tag`, `keys[2]`, `body`, …). */
+  field?: string;
+}
+
+export class RocketMQError extends Error {
+  override readonly name: string = 'RocketMQError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly topic: string | undefined;
+  readonly messageId: string | undefined;
+  readonly status: number | undefined;
+  readonly field: string | undefined;
+  /** How many attempts the send made before giving up; set by the retry loop. */
+  attempts: number | undefined;
+
+  constructor(code: ErrorCode, message: string, details: RocketMQErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.retryable = isRetryableCode(code);
+    this.topic = details.topic;
+    this.messageId = details.messageId;
+    this.status = details.status;
+    this.field = details.field;
+  }
+
+  /** A plain object for structured logs; the cause is reduced to its message. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      topic: this.topic,
+      messageId: this.messageId,
+      status: this.status,
+      field: this.field,
+      attempts: this.attempts,
+      cause: this.cause instanceof Error ? this.cause.message : this.cause,
+    };
+  }
+}
+
+/** Raised by {@link validateMessage} and by every send method before any network I/O. */
+export class MessageValidationError extends RocketMQError {
+  override readonly name = 'MessageValidationError';
+}
+
+/** Raised when options or environment variables are missing or malformed. */
+export class ConfigError extends RocketMQError {
+  override readonly name = 'ConfigError';
+  constructor(message: string, details: RocketMQErrorDetails = {}) {
+    super(ErrorCode.CONFIG_INVALID, message, details);
+  }
+}
+
+export function isRocketMQError(value: unknown): value is RocketMQError {
+  return value instanceof RocketMQError;
+}

@@ -1,0 +1,39 @@
+export {
+  type Credentials,
+  DEFAULTS,
+  type ProducerConfigOptions,
+  type ResolvedConfig,
+  type RetryOptions,
+  resolveConfig,
+} from './config.js';
+export {
+  ConfigError,
+  ErrorCode,
+  isRetryableCode,
+  isRocketMQError,
+  MessageValidationError,
+  RocketMQError,
+} from './errors.js';
+export { createLogger, getLogger } from './log.js';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  type Message,
+  type MessageLimits,
+  type PreparedMessage,
+  validateMessage,
+} from './message.js';
+export type { DeadlineOptions } from './producer/deadline.js';
+export {
+  type DrainResult,
+  Producer,
+  type ProducerOptions,
+  type SendCallback,
+  type SendFailure,
+  type SendOptions,
+  type SendResult,
+} from './producer/producer.js';
+export { createProducer, getProducer, shutdownSharedProducer } from './producer/shared.js';
+export type { LatencySummary, ModeStats, ProducerStats, SendMode } from './producer/stats.js';
+export type { Transport, TransportFactory, TransportReceipt } from './producer/transport.js';
+export { DEFAULT_SPOOL_DIR, FileSpool, type FileSpoolOptions } from './spool/file-spool.js';
+export type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender } from './spool/spool.js';

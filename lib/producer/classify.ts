@@ -1,0 +1,117 @@
+import { ErrorCode, RocketMQError } from '../errors.js';
+
+/**
+ * Turns whatever the official client threw into a {@link RocketMQError}.
+ *
+ * The client raises three kinds of errors: `ClientException` subclasses carrying the broker's status
+ * code (40402, 42900, …), grpc-js `ServiceError`s carrying a gRPC status (14 UNAVAILABLE, 4
+ * DEADLINE_EXCEEDED, …), and plain `TypeError`s for checks it makes locally (body size, message type
+ * against the route). Classification is by code first and by message only for the local checks, which
+ * have no code.
+ */
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNIMPLEMENTED = 12;
+const GRPC_INTERNAL = 13;
+const GRPC_UNAVAILABLE = 14;
+const GRPC_UNAUTHENTICATED = 16;
+const GRPC_PERMISSION_DENIED = 7;
+
+/** The gRPC codes that suggest the channel itself is broken rather than the request. */
+export const STALE_CHANNEL_GRPC_CODES: ReadonlySet<number> = new Set([
+  GRPC_UNAVAILABLE,
+  GRPC_DEADLINE_EXCEEDED,
+]);
+
+function brokerStatusToCode(status: number): ErrorCode {
+  if (status === 40402 || status === 40400) return ErrorCode.TOPIC_NOT_FOUND;
+  if (status === 40014) return ErrorCode.MESSAGE_TYPE_MISMATCH;
+  if (status === 40100) return ErrorCode.UNAUTHORIZED;
+  if (status === 40300 || status === 40200) return ErrorCode.FORBIDDEN;
+  if (status === 41300 || status === 41301) return ErrorCode.MESSAGE_TOO_LARGE;
+  if (status === 42900) return ErrorCode.TOO_MANY_REQUESTS;
+  if (status === 40800) return ErrorCode.TIMEOUT;
+  if (status >= 40000 && status < 50000) return ErrorCode.BAD_REQUEST;
+  if (status >= 50400 && status < 50500) return ErrorCode.BROKER_TIMEOUT;
+  if (status >= 50000 && status < 50100) return ErrorCode.BROKER_INTERNAL;
+  return ErrorCode.UNKNOWN;
+}
+
+function grpcStatusToCode(status: number): ErrorCode {
+  switch (status) {
+    case GRPC_UNAVAILABLE:
+      return ErrorCode.UNAVAILABLE;
+    case GRPC_DEADLINE_EXCEEDED:
+      return ErrorCode.TIMEOUT;
+    case GRPC_RESOURCE_EXHAUSTED:
+      return ErrorCode.TOO_MANY_REQUESTS;
+    case GRPC_INTERNAL:
+      return ErrorCode.BROKER_INTERNAL;
+    case GRPC_UNAUTHENTICATED:
+      return ErrorCode.UNAUTHORIZED;
+    case GRPC_PERMISSION_DENIED:
+      return ErrorCode.FORBIDDEN;
+    case GRPC_UNIMPLEMENTED:
+      return ErrorCode.BAD_REQUEST;
+    default:
+      // CANCELLED, UNKNOWN and the rest come from a broken call, not from a verdict on the message.
+      return ErrorCode.UNAVAILABLE;
+  }
+}
+
+const LOCAL_CHECKS: ReadonlyArray<[RegExp, ErrorCode]> = [
+  [/body size exceeds/i, ErrorCode.MESSAGE_TOO_LARGE],
+  [/message type not match/i, ErrorCode.MESSAGE_TYPE_MISMATCH],
+  [/not running/i, ErrorCode.PRODUCER_CLOSED],
+];
+
+/** Strips the client's `[request-id=undefined, response-code=40402] ` prefix, which carries nothing. */
+function brokerMessage(message: string): string {
+  return message.replace(/^\[request-id=[^,]*, response-code=\d+\]\s*/, '');
+}
+
+export interface ClassifyContext {
+  topic: string;
+  messageId?: string;
+}
+
+export function classifyError(error: unknown, context: ClassifyContext): RocketMQError {
+  if (error instanceof RocketMQError) return error;
+  const details = { cause: error, topic: context.topic, messageId: context.messageId };
+  if (!(error instanceof Error)) {
+    return new RocketMQError(ErrorCode.UNKNOWN, `send to ${context.topic} failed: ${String(error)}`, details);
+  }
+  const numeric = (error as { code?: unknown }).code;
+  if (typeof numeric === 'number' && numeric >= 10000) {
+    const code = brokerStatusToCode(numeric);
+    return new RocketMQError(
+      code,
+      `broker rejected the send to ${context.topic}: ${brokerMessage(error.message)}`,
+      {
+        ...details,
+        status: numeric,
+      },
+    );
+  }
+  if (typeof numeric === 'number' && 'details' in error) {
+    const code = grpcStatusToCode(numeric);
+    const text = String((error as { details?: unknown }).details || error.message);
+    return new RocketMQError(code, `gRPC call to the broker failed for ${context.topic}: ${text}`, {
+      ...details,
+      status: numeric,
+    });
+  }
+  for (const [pattern, code] of LOCAL_CHECKS) {
+    if (pattern.test(error.message)) {
+      return new RocketMQError(code, `send to ${context.topic} refused: ${error.message}`, details);
+    }
+  }
+  return new RocketMQError(ErrorCode.UNKNOWN, `send to ${context.topic} failed: ${error.message}`, details);
+}
+
+/** Whether the error came from the transport in a way that a fresh channel could cure. */
+export function looksLikeStaleChannel(error: RocketMQError): boolean {
+  if (error.code === ErrorCode.TIMEOUT && error.status === undefined) return true;
+  return error.status !== undefined && error.status < 10000 && STALE_CHANNEL_GRPC_CODES.has(error.status);
+}

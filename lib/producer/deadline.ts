@@ -1,0 +1,60 @@
+import { ErrorCode, RocketMQError } from '../errors.js';
+
+/** Caller-facing bound of a send or a drain: an absolute epoch-ms `deadline`, or `timeoutMs` from now. */
+export interface DeadlineOptions {
+  /** Absolute deadline in epoch milliseconds (e.g. from the platform's remaining time). */
+  deadline?: number;
+  /** Relative bound in milliseconds; the earlier of the two wins when both are given. */
+  timeoutMs?: number;
+}
+
+/** The earliest of `fallbackMs` from now and whatever the caller asked for. */
+export function resolveDeadline(
+  options: DeadlineOptions | undefined,
+  fallbackMs: number,
+  now = Date.now(),
+): number {
+  let deadline = now + fallbackMs;
+  if (options?.timeoutMs !== undefined) deadline = Math.min(deadline, now + options.timeoutMs);
+  if (options?.deadline !== undefined) deadline = Math.min(deadline, options.deadline);
+  return deadline;
+}
+
+/** Sleeps without keeping the process alive. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Settles with `work`, or rejects with a TIMEOUT error when `deadline` passes first. The work is not
+ * cancelled (the client has no cancellation); its late outcome is ignored.
+ */
+export function withDeadline<T>(work: Promise<T>, deadline: number, topic: string): Promise<T> {
+  const remaining = deadline - Date.now();
+  if (remaining <= 0) {
+    work.catch(() => undefined);
+    return Promise.reject(timeoutError(topic));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeoutError(topic)), remaining);
+    timer.unref();
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function timeoutError(topic: string, what = 'send'): RocketMQError {
+  return new RocketMQError(
+    ErrorCode.TIMEOUT,
+    `${what} to ${topic} did not finish before its deadline; the message may or may not have been stored`,
+    { topic },
+  );
+}

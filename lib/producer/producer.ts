@@ -1,0 +1,411 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CONFIG_KEYS,
+  type ProducerConfigOptions,
+  type ResolvedConfig,
+  rejectUnknownKeys,
+  resolveConfig,
+} from '../config.js';
+import { ErrorCode, RocketMQError } from '../errors.js';
+import { clientLoggerAdapter, getLogger } from '../log.js';
+import { type Message, type PreparedMessage, validateMessage } from '../message.js';
+import { FileSpool } from '../spool/file-spool.js';
+import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
+import { classifyError, looksLikeStaleChannel } from './classify.js';
+import { type DeadlineOptions, resolveDeadline, sleep, timeoutError, withDeadline } from './deadline.js';
+import { type ProducerStats, type SendMode, StatsRecorder } from './stats.js';
+import { createClientTransport, type Transport, type TransportFactory } from './transport.js';
+
+export interface ProducerOptions extends ProducerConfigOptions {
+  /** Powertools logger to write to. @default the library's shared logger */
+  logger?: Logger;
+  /**
+   * Where failed async sends are persisted for later delivery: a {@link Spool}, `true` for a
+   * {@link FileSpool} in its default directory, or `{ dir }`. Env `ROCKETMQ_SPOOL_DIR` turns on a file
+   * spool there. @default none: failures only reach the callback
+   */
+  spool?: Spool | boolean | { dir: string };
+  /** Replaces the transport; meant for fault-injection tests. @default the official client */
+  transportFactory?: TransportFactory;
+}
+
+const PRODUCER_KEYS = new Set([...CONFIG_KEYS, 'logger', 'spool', 'transportFactory']);
+
+export interface SendResult {
+  /** The id the broker stored the message under. */
+  messageId: string;
+  topic: string;
+  /** Queue offset reported by the broker. */
+  offset: number;
+  /** Attempts it took, the first one included. */
+  attempts: number;
+}
+
+/** What `onException` receives, shaped like ONS's OnExceptionContext. */
+export interface SendFailure {
+  topic: string;
+  /** Set when the broker assigned an id before failing; usually undefined. */
+  messageId: string | undefined;
+  exception: RocketMQError;
+  /** Whether the message was written to the spool for later delivery. */
+  spooled: boolean;
+}
+
+export interface SendCallback {
+  onSuccess(result: SendResult): void;
+  onException(failure: SendFailure): void;
+}
+
+export type SendOptions = DeadlineOptions;
+
+export interface DrainResult {
+  /** Sends that settled on their own while draining. */
+  settled: number;
+  /** Async sends failed with TIMEOUT at the deadline (and spooled if a spool is configured). */
+  expiredAsync: number;
+  /** Oneway sends abandoned at the deadline. */
+  droppedOneway: number;
+}
+
+interface PendingSend {
+  mode: 'async' | 'oneway';
+  /** Resolves once the send is fully settled (callback delivered, spool written). */
+  done: Promise<void>;
+  /** Called at a drain deadline; settles the send as timed out if it is still open. */
+  expire(): void;
+}
+
+function resolveSpool(option: ProducerOptions['spool']): Spool | undefined {
+  if (option === undefined) return process.env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
+  if (option === false) return undefined;
+  if (option === true) return new FileSpool();
+  if ('append' in option) return option;
+  return new FileSpool({ dir: option.dir });
+}
+
+/**
+ * A RocketMQ producer with the three send modes of ApsaraMQ's normal messages on one promise core:
+ * `send` (sync), `sendAsync` (callback or promise, failures spooled) and `sendOneway` (fire and forget).
+ * The underlying client starts lazily on the first send; `drain` and `shutdown` bound the work a
+ * serverless invocation leaves behind.
+ */
+export class Producer {
+  readonly config: ResolvedConfig;
+  readonly spool: Spool | undefined;
+  readonly #logger: Logger;
+  readonly #transport: Transport;
+  readonly #stats = new StatsRecorder();
+  readonly #pending = new Set<PendingSend>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ProducerOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new RocketMQError(ErrorCode.CONFIG_INVALID, 'producer options must be an object');
+    }
+    rejectUnknownKeys(options, PRODUCER_KEYS, 'producer');
+    const { logger, spool, transportFactory, ...configOptions } = options;
+    this.config = resolveConfig(configOptions);
+    this.#logger = logger ?? getLogger();
+    this.spool = resolveSpool(spool);
+    this.#transport = (transportFactory ?? createClientTransport)(
+      this.config,
+      clientLoggerAdapter(this.#logger),
+    );
+  }
+
+  /** Whether `shutdown()` was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  #prepare(message: Message): PreparedMessage {
+    if (this.#closing) {
+      throw new RocketMQError(ErrorCode.PRODUCER_CLOSED, 'the producer was shut down; create a new one', {
+        topic: (message as Partial<Message> | undefined)?.topic,
+      });
+    }
+    return validateMessage(message, { maxBodyBytes: this.config.maxBodyBytes });
+  }
+
+  /**
+   * Sends one prepared message with retries, within `deadline`. Retries only retryable errors, with
+   * exponential backoff and full jitter; after an error that looks like a stale channel (e.g. the
+   * instance was frozen and its connection died silently) it replaces the client once and retries at once.
+   */
+  async #deliver(message: PreparedMessage, mode: SendMode, deadline: number, maxAttempts: number) {
+    const started = performance.now();
+    const { baseDelayMs, maxDelayMs } = this.config.retry;
+    let resetDone = false;
+    for (let attempt = 1; ; attempt++) {
+      const generation = this.#transport.generation;
+      try {
+        const receipt = await withDeadline(this.#transport.send(message), deadline, message.topic);
+        const result: SendResult = {
+          messageId: receipt.messageId,
+          topic: message.topic,
+          offset: receipt.offset,
+          attempts: attempt,
+        };
+        if (mode !== 'oneway') this.#stats.recordLatency(performance.now() - started);
+        return result;
+      } catch (thrown) {
+        const error = classifyError(thrown, { topic: message.topic });
+        error.attempts = attempt;
+        if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(message.topic);
+        const stale = looksLikeStaleChannel(error) && this.#transport.reset(generation);
+        if (stale) {
+          this.#stats.clientResets++;
+          this.#logger.warn({
+            message: 'replaced the RocketMQ client after a transport error',
+            code: error.code,
+            topic: message.topic,
+          });
+        }
+        if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
+        this.#stats.modes[mode].retried++;
+        if (stale && !resetDone) {
+          resetDone = true;
+          continue;
+        }
+        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+        const delay = Math.max(
+          error.code === ErrorCode.TOO_MANY_REQUESTS ? baseDelayMs : 0,
+          Math.random() * ceiling,
+        );
+        if (Date.now() + delay >= deadline) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Sync: resolves once the broker stored the message, rejects with a {@link RocketMQError} otherwise.
+   * The whole send, retries included, is bounded by `sendTimeoutMs` and by the caller's deadline.
+   * Failures are the caller's to handle ("retry or persist the message for later delivery").
+   */
+  async send(message: Message, options?: SendOptions): Promise<SendResult> {
+    const prepared = this.#prepare(message);
+    const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    try {
+      const result = await this.#deliver(prepared, 'sync', deadline, this.config.retry.maxAttempts);
+      this.#stats.modes.sync.sent++;
+      return result;
+    } catch (error) {
+      this.#stats.modes.sync.failed++;
+      throw error;
+    }
+  }
+
+  /**
+   * Async: returns at once. With a callback, exactly one of `onSuccess` / `onException` runs, exactly
+   * once and never before `sendAsync` returns; without one, a promise settles the same way. A failed
+   * send is written to the spool (when configured) before `onException` runs. Invalid messages throw at
+   * once (callback form) or reject (promise form); nothing is sent for them.
+   */
+  sendAsync(message: Message, callback: SendCallback, options?: SendOptions): void;
+  sendAsync(message: Message, options?: SendOptions): Promise<SendResult>;
+  sendAsync(
+    message: Message,
+    callbackOrOptions?: SendCallback | SendOptions,
+    maybeOptions?: SendOptions,
+  ): undefined | Promise<SendResult> {
+    const callback = isCallback(callbackOrOptions) ? callbackOrOptions : undefined;
+    if (
+      !callback &&
+      callbackOrOptions &&
+      ('onSuccess' in callbackOrOptions || 'onException' in callbackOrOptions)
+    ) {
+      throw new RocketMQError(
+        ErrorCode.CONFIG_INVALID,
+        'a send callback needs both onSuccess and onException functions',
+      );
+    }
+    const options = callback ? maybeOptions : (callbackOrOptions as SendOptions | undefined);
+    if (!callback) {
+      return new Promise<SendResult>((resolve, reject) => {
+        this.sendAsync(
+          message,
+          { onSuccess: resolve, onException: (failure) => reject(failure.exception) },
+          options,
+        );
+      });
+    }
+    const prepared = this.#prepare(message);
+    const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    let settled = false;
+    let finish!: () => void;
+    const pending: PendingSend = {
+      mode: 'async',
+      done: new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
+      expire: () => void settle(undefined, timeoutError(prepared.topic, 'async send')),
+    };
+    const settle = async (result: SendResult | undefined, error: RocketMQError | undefined) => {
+      if (settled) return;
+      settled = true;
+      try {
+        if (result) {
+          this.#stats.modes.async.sent++;
+          this.#invoke(() => callback.onSuccess(result));
+          return;
+        }
+        const exception = error as RocketMQError;
+        this.#stats.modes.async.failed++;
+        const spooled = await this.#spool(prepared, exception);
+        this.#invoke(() =>
+          callback.onException({ topic: prepared.topic, messageId: exception.messageId, exception, spooled }),
+        );
+      } finally {
+        this.#pending.delete(pending);
+        finish();
+      }
+    };
+    this.#pending.add(pending);
+    this.#deliver(prepared, 'async', deadline, this.config.retry.maxAttempts).then(
+      (result) => settle(result, undefined),
+      (error: RocketMQError) => settle(undefined, error),
+    );
+    return undefined;
+  }
+
+  /**
+   * Oneway: returns at once with no result. One attempt, no retry, no spool; transport failures are
+   * counted in `stats().oneway.failed` and logged at debug, never thrown. Use it where an occasional
+   * lost message is acceptable (logs, metrics). Invalid messages throw at once.
+   */
+  sendOneway(message: Message): void {
+    const prepared = this.#prepare(message);
+    const deadline = Date.now() + this.config.sendTimeoutMs;
+    let open = true;
+    const pending: PendingSend = {
+      mode: 'oneway',
+      done: Promise.resolve()
+        .then(() => this.#deliver(prepared, 'oneway', deadline, 1))
+        .then(
+          () => {
+            if (open) this.#stats.modes.oneway.sent++;
+          },
+          (error: RocketMQError) => {
+            if (!open) return;
+            this.#stats.modes.oneway.failed++;
+            this.#logger.debug({ message: 'oneway send failed', code: error.code, topic: prepared.topic });
+          },
+        )
+        .finally(() => {
+          open = false;
+          this.#pending.delete(pending);
+        }),
+      expire: () => {
+        if (!open) return;
+        open = false;
+        this.#stats.modes.oneway.dropped++;
+        this.#pending.delete(pending);
+      },
+    };
+    this.#pending.add(pending);
+  }
+
+  async #spool(message: PreparedMessage, error: RocketMQError): Promise<boolean> {
+    if (!this.spool) return false;
+    try {
+      await this.spool.append(message, { code: error.code, message: error.message });
+      this.#stats.modes.async.spooled++;
+      return true;
+    } catch (spoolError) {
+      this.#logger.error({
+        message: 'could not spool a failed message',
+        topic: message.topic,
+        error: spoolError as Error,
+      });
+      return false;
+    }
+  }
+
+  #invoke(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.#stats.callbackErrors++;
+      this.#logger.error({
+        message: 'a send callback threw; the producer ignored it',
+        error: error as Error,
+      });
+    }
+  }
+
+  /**
+   * Waits for every async and oneway send in flight, up to the deadline (default `sendTimeoutMs`). At
+   * the deadline, open async sends fail with TIMEOUT (and are spooled if a spool is configured); open
+   * oneway sends are dropped and counted. Sends started while draining are waited for too.
+   */
+  async drain(options?: DeadlineOptions): Promise<DrainResult> {
+    const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    const result: DrainResult = { settled: 0, expiredAsync: 0, droppedOneway: 0 };
+    while (this.#pending.size > 0) {
+      const remaining = deadline - Date.now();
+      const batch = [...this.#pending];
+      if (remaining <= 0) {
+        for (const pending of batch) {
+          if (pending.mode === 'async') result.expiredAsync++;
+          else result.droppedOneway++;
+          pending.expire();
+        }
+        await Promise.all(batch.map((pending) => pending.done));
+        break;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, remaining);
+      });
+      await Promise.race([Promise.all(batch.map((pending) => pending.done)), timedOut]);
+      clearTimeout(timer);
+      result.settled += batch.filter((pending) => !this.#pending.has(pending)).length;
+    }
+    if (result.expiredAsync + result.droppedOneway > 0) {
+      this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });
+    }
+    return result;
+  }
+
+  /** Resends what the spool holds; removes each record only after the broker acknowledged it. */
+  async redeliverSpool(options?: RedeliverOptions): Promise<RedeliverReport> {
+    if (!this.spool) return { delivered: 0, failed: 0, quarantined: 0, remaining: 0 };
+    return this.spool.redeliver(async (message) => {
+      const result = await this.#deliver(
+        message,
+        'sync',
+        Date.now() + this.config.sendTimeoutMs,
+        this.config.retry.maxAttempts,
+      );
+      this.#stats.modes.sync.sent++;
+      return result;
+    }, options);
+  }
+
+  /**
+   * Drains (default bound `sendTimeoutMs`), then closes the client and clears every timer it owns, so a
+   * script that calls this exits on its own. Idempotent; later sends throw PRODUCER_CLOSED.
+   */
+  shutdown(options?: DeadlineOptions): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.drain(options);
+      await this.#transport.close();
+      this.#logger.info({ message: 'RocketMQ producer shut down', stats: this.stats() });
+    })();
+    return this.#closing;
+  }
+
+  stats(): ProducerStats {
+    return this.#stats.snapshot(this.#pending.size);
+  }
+}
+
+function isCallback(value: unknown): value is SendCallback {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SendCallback).onSuccess === 'function' &&
+    typeof (value as SendCallback).onException === 'function'
+  );
+}

@@ -1,0 +1,26 @@
+import { Producer, type ProducerOptions } from './producer.js';
+
+let shared: Producer | undefined;
+
+/**
+ * The module-scoped producer: created on the first call in a process and reused by every warm
+ * invocation after it. Options count only on the call that creates it. The client behind it starts
+ * lazily on the first send, and concurrent first sends share that one startup. After `shutdown()` the
+ * next call creates a fresh producer.
+ */
+export function getProducer(options?: ProducerOptions): Producer {
+  if (!shared || shared.closed) shared = new Producer(options);
+  return shared;
+}
+
+/** Shuts the shared producer down, if there is one; for preStop hooks, SIGTERM handlers and tests. */
+export async function shutdownSharedProducer(options?: Parameters<Producer['shutdown']>[0]): Promise<void> {
+  const producer = shared;
+  shared = undefined;
+  await producer?.shutdown(options);
+}
+
+/** A new, independent producer (most code wants {@link getProducer}). */
+export function createProducer(options?: ProducerOptions): Producer {
+  return new Producer(options);
+}

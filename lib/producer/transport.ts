@@ -1,0 +1,179 @@
+import { Producer as ClientProducer, type MessageOptions } from 'rocketmq-client-nodejs';
+import type { ResolvedConfig } from '../config.js';
+import type { ClientLogger } from '../log.js';
+import type { PreparedMessage } from '../message.js';
+
+/** What one successful attempt returns. */
+export interface TransportReceipt {
+  messageId: string;
+  offset: number;
+}
+
+/**
+ * One attempt of one send, and the lifecycle of the connection behind it. The producer owns retry,
+ * deadlines and modes; a transport only moves bytes. Tests may substitute a fault-injecting transport.
+ */
+export interface Transport {
+  /** Increases each time the underlying client is replaced; lets concurrent failures share one reset. */
+  readonly generation: number;
+  send(message: PreparedMessage): Promise<TransportReceipt>;
+  /** Replaces the client if it is still the one of `generation`; returns whether it did. */
+  reset(generation: number): boolean;
+  /** Drops a topic the broker does not know from the client's route-refresh list. */
+  forgetTopic(topic: string): void;
+  close(): Promise<void>;
+}
+
+export type TransportFactory = (config: ResolvedConfig, logger: ClientLogger) => Transport;
+
+/** NotifyClientTermination gets this long; the broker may be gone, and shutdown must not wait on it. */
+const TERMINATION_TIMEOUT_MS = 1000;
+/** The client refuses request timeouts under one second. */
+const MIN_CLIENT_REQUEST_TIMEOUT_MS = 1000;
+
+function toClientMessage(message: PreparedMessage): MessageOptions {
+  const options: MessageOptions = {
+    topic: message.topic,
+    body: message.body,
+    keys: [...message.keys],
+    properties: new Map(Object.entries(message.properties)),
+  };
+  if (message.tag !== undefined) options.tag = message.tag;
+  if (message.messageGroup !== undefined) options.messageGroup = message.messageGroup;
+  if (message.deliveryTimestamp !== undefined)
+    options.deliveryTimestamp = new Date(message.deliveryTimestamp);
+  return options;
+}
+
+/**
+ * The client's `shutdown()` awaits NotifyClientTermination and throws when the broker is unreachable,
+ * skipping the steps after it (telemetry streams, channels, the 60 s idle timer), so the process never
+ * exits. Bounding and swallowing that one notification makes shutdown always run to the end.
+ */
+function makeShutdownTotal(client: ClientProducer): void {
+  const rpc = client.getRpcClientManager();
+  const notify = rpc.notifyClientTermination.bind(rpc);
+  rpc.notifyClientTermination = (endpoints, request) =>
+    notify(endpoints, request, TERMINATION_TIMEOUT_MS).catch(() => undefined as never);
+}
+
+/**
+ * A transport over `rocketmq-client-nodejs`. The client is created lazily and started without `topics`:
+ * routes are then fetched on first send, which skips the startup wait for broker settings (that wait
+ * has no timeout and can hang on a settings race) and keeps cold starts short.
+ */
+export class ClientTransport implements Transport {
+  #client: ClientProducer | undefined;
+  #starting: Promise<ClientProducer> | undefined;
+  #generation = 0;
+  #closed = false;
+  readonly #config: ResolvedConfig;
+  readonly #logger: ClientLogger;
+  readonly #retired = new Set<Promise<void>>();
+
+  constructor(config: ResolvedConfig, logger: ClientLogger) {
+    this.#config = config;
+    this.#logger = logger;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  #create(): ClientProducer {
+    const { credentials } = this.#config;
+    const client = new ClientProducer({
+      endpoints: this.#config.endpoints,
+      namespace: this.#config.namespace,
+      sslEnabled: this.#config.ssl,
+      requestTimeout: Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
+      // Retry is ours: the client would retry even 4xx verdicts, and immediately.
+      maxAttempts: 1,
+      logger: this.#logger,
+      ...(credentials && {
+        sessionCredentials: {
+          accessKey: credentials.accessKeyId,
+          accessSecret: credentials.accessKeySecret,
+          ...(credentials.securityToken && { securityToken: credentials.securityToken }),
+        },
+      }),
+    });
+    makeShutdownTotal(client);
+    return client;
+  }
+
+  async #ensureClient(): Promise<ClientProducer> {
+    if (this.#client) return this.#client;
+    if (this.#closed) throw new Error('Producer is not running now');
+    if (!this.#starting) {
+      const client = this.#create();
+      const generation = this.#generation;
+      this.#starting = client.startup().then(
+        () => {
+          if (generation !== this.#generation || this.#closed) {
+            // Reset or closed while starting: this client is already stale.
+            this.#retire(client);
+            return this.#ensureClient();
+          }
+          this.#client = client;
+          this.#starting = undefined;
+          return client;
+        },
+        (error: unknown) => {
+          this.#starting = undefined;
+          this.#retire(client);
+          throw error;
+        },
+      );
+    }
+    return this.#starting;
+  }
+
+  async send(message: PreparedMessage): Promise<TransportReceipt> {
+    const client = await this.#ensureClient();
+    const receipt = await client.send(toClientMessage(message));
+    return { messageId: receipt.messageId, offset: receipt.offset };
+  }
+
+  reset(generation: number): boolean {
+    if (generation !== this.#generation || this.#closed) return false;
+    this.#generation++;
+    const old = this.#client;
+    this.#client = undefined;
+    this.#starting = undefined;
+    if (old) this.#retire(old);
+    return true;
+  }
+
+  forgetTopic(topic: string): void {
+    // The client adds every topic it was asked to route to a protected set that it refreshes every 30 s
+    // for good; a topic the broker does not know would fail each refresh and stop the ones after it.
+    const topics = (this.#client as unknown as { topics?: Set<string> } | undefined)?.topics;
+    if (topics instanceof Set) topics.delete(topic);
+  }
+
+  #retire(client: ClientProducer): void {
+    const done = client.shutdown().catch((error: unknown) => {
+      this.#logger.warn('shutdown of a retired client failed: %s', (error as Error).message);
+    });
+    this.#retired.add(done);
+    void done.finally(() => this.#retired.delete(done));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) {
+      await Promise.all(this.#retired);
+      return;
+    }
+    this.#closed = true;
+    const starting = this.#starting;
+    if (this.#client) this.#retire(this.#client);
+    this.#client = undefined;
+    // A startup still running retires its client itself once it sees the transport closed.
+    if (starting) await starting.catch(() => undefined);
+    await Promise.all(this.#retired);
+  }
+}
+
+export const createClientTransport: TransportFactory = (config, logger) =>
+  new ClientTransport(config, logger);

@@ -1,0 +1,47 @@
+import type { ErrorCode } from '../errors.js';
+import type { PreparedMessage } from '../message.js';
+
+/** A message that could not be delivered, kept for later delivery. */
+export interface SpoolRecord {
+  /** Stable id of the record within its spool. */
+  id: string;
+  message: PreparedMessage;
+  /** Why it was spooled: the last error's code and message. */
+  error: { code: ErrorCode; message: string };
+  /** Epoch ms of the first failure. */
+  spooledAt: number;
+  /** Redelivery attempts made so far. */
+  redeliveryAttempts: number;
+}
+
+export interface RedeliverOptions {
+  /** Stop starting new redeliveries after this epoch ms. @default no bound */
+  deadline?: number;
+  /** At most this many records per call. @default all */
+  limit?: number;
+}
+
+export interface RedeliverReport {
+  /** Records the broker acknowledged; removed from the spool. */
+  delivered: number;
+  /** Records whose resend failed; kept for the next call. */
+  failed: number;
+  /** Unreadable records moved aside, never resent. */
+  quarantined: number;
+  /** Records left untouched because the deadline or the limit was reached. */
+  remaining: number;
+}
+
+/** Sends one message and resolves only once the broker stored it. */
+export type SpoolSender = (message: PreparedMessage) => Promise<unknown>;
+
+/**
+ * "Persist the message for later delivery". Implementations must make `append` atomic (a crash leaves
+ * either a whole record or none) and must remove a record only after its resend was acknowledged.
+ */
+export interface Spool {
+  append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string>;
+  /** Readable records, oldest first. */
+  list(): Promise<SpoolRecord[]>;
+  redeliver(send: SpoolSender, options?: RedeliverOptions): Promise<RedeliverReport>;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, MessageValidationError, validateMessage } from '../../lib/index.js';
+
+function validationError(run: () => unknown): MessageValidationError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(MessageValidationError);
+    return error as MessageValidationError;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('validateMessage', () => {
+  it('encodes string, byte and JSON bodies', () => {
+    expect(validateMessage({ topic: 'orders', body: 'héllo' }).body.toString('utf8')).toBe('héllo');
+    const bytes = new Uint8Array([1, 2, 3]);
+    const prepared = validateMessage({ topic: 'orders', body: bytes });
+    expect([...prepared.body]).toEqual([1, 2, 3]);
+    bytes[0] = 9;
+    expect(prepared.body[0]).toBe(1);
+    const json = validateMessage({ topic: 'orders', body: { orderId: 7, items: ['a'] } });
+    expect(JSON.parse(json.body.toString())).toEqual({ orderId: 7, items: ['a'] });
+    expect(json.properties['content-type']).toBe('application/json');
+  });
+
+  it('keeps tag, keys, properties, group and delivery time', () => {
+    const at = new Date(Date.now() + 60_000);
+    const prepared = validateMessage({
+      topic: 'delay-topic',
+      tag: 'TagA',
+      keys: ['ORDERID_1', 'USER_2'],
+      properties: { region: 'cn-hangzhou' },
+      body: 'x',
+      deliveryTimestamp: at,
+    });
+    expect(prepared).toMatchObject({ tag: 'TagA', keys: ['ORDERID_1', 'USER_2'], deliveryTimestamp: at.getTime() });
+    expect(prepared.properties.region).toBe('cn-hangzhou');
+    expect(validateMessage({ topic: 'orders', keys: 'ORDERID_1', body: '' }).keys).toEqual(['ORDERID_1']);
+    expect(validateMessage({ topic: 'fifo-topic', messageGroup: 'g1', body: '' }).messageGroup).toBe('g1');
+  });
+
+  it.each([
+    [{ topic: '', body: 'x' }, 'topic'],
+    [{ topic: 'bad topic', body: 'x' }, 'topic'],
+    [{ topic: 'a'.repeat(128), body: 'x' }, 'topic'],
+    [{ topic: 'orders', tag: 'a||b', body: 'x' }, 'tag'],
+    [{ topic: 'orders', tag: '  ', body: 'x' }, 'tag'],
+    [{ topic: 'orders', keys: ['ok', 'has space'], body: 'x' }, 'keys[1]'],
+    [{ topic: 'orders', keys: [''], body: 'x' }, 'keys[0]'],
+    [{ topic: 'orders', properties: { UNIQ_KEY: 'x' }, body: 'x' }, 'properties.UNIQ_KEY'],
+    [{ topic: 'orders', properties: { 'bad key': 'x' }, body: 'x' }, 'properties.bad key'],
+    [{ topic: 'orders', properties: { n: 1 }, body: 'x' }, 'properties.n'],
+    [{ topic: 'orders', body: undefined }, 'body'],
+    [{ topic: 'orders', body: 42 }, 'body'],
+    [{ topic: 'orders', messageGroup: 'g', deliveryTimestamp: Date.now(), body: 'x' }, 'deliveryTimestamp'],
+    [{ topic: 'orders', deliveryTimestamp: Number.NaN, body: 'x' }, 'deliveryTimestamp'],
+    [{ topic: 'orders', messageGroup: 'g'.repeat(65), body: 'x' }, 'messageGroup'],
+    [{ topic: 'orders', body: 'x', tags: 'typo' }, 'tags'],
+  ])('rejects %j at field %s', (message, field) => {
+    const error = validationError(() => validateMessage(message as never));
+    expect(error.code).toBe(ErrorCode.MESSAGE_INVALID);
+    expect(error.field).toBe(field);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain(field.split(/[.[]/)[0]);
+  });
+
+  it('rejects bodies over the limit with MESSAGE_TOO_LARGE, and accepts exactly the limit', () => {
+    const limit = { maxBodyBytes: 1024 };
+    expect(validateMessage({ topic: 'orders', body: Buffer.alloc(1024) }, limit).body.length).toBe(1024);
+    const error = validationError(() => validateMessage({ topic: 'orders', body: Buffer.alloc(1025) }, limit));
+    expect(error.code).toBe(ErrorCode.MESSAGE_TOO_LARGE);
+    const fourMiB = validationError(() => validateMessage({ topic: 'orders', body: Buffer.alloc(4 * 1024 * 1024 + 1) }));
+    expect(fourMiB.message).toContain('4194304');
+  });
+
+  it('rejects bodies that cannot be serialized as JSON, with the cause', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const error = validationError(() => validateMessage({ topic: 'orders', body: cyclic }));
+    expect(error.cause).toBeInstanceOf(TypeError);
+  });
+
+  it('does not let a __proto__ property reach Object.prototype', () => {
+    const properties = JSON.parse('{"__proto__": "polluted", "a": "b"}');
+    const prepared = validateMessage({ topic: 'orders', body: 'x', properties });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype);
+    expect(prepared.properties.a).toBe('b');
+  });
+});
