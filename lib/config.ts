@@ -30,6 +30,12 @@ export interface ProducerConfigOptions {
   credentials?: Credentials;
   /** Upper bound of one whole send, retries included. Env `ROCKETMQ_SEND_TIMEOUT_MS`. @default 3000 */
   sendTimeoutMs?: number;
+  /**
+   * Upper bound of one attempt while more attempts remain; the last attempt may use all the time left.
+   * Short enough that a connection that died silently while the instance was frozen is noticed and
+   * replaced within the send timeout. @default half of `sendTimeoutMs`
+   */
+  attemptTimeoutMs?: number;
   /** TLS to the broker. Env `ROCKETMQ_SSL` (`true`/`false`). @default false */
   ssl?: boolean;
   retry?: RetryOptions;
@@ -42,6 +48,7 @@ export interface ResolvedConfig {
   namespace: string;
   credentials: Credentials | undefined;
   sendTimeoutMs: number;
+  attemptTimeoutMs: number;
   ssl: boolean;
   retry: Required<RetryOptions>;
   maxBodyBytes: number;
@@ -60,6 +67,7 @@ const CONFIG_KEYS = new Set([
   'namespace',
   'credentials',
   'sendTimeoutMs',
+  'attemptTimeoutMs',
   'ssl',
   'retry',
   'maxBodyBytes',
@@ -154,13 +162,18 @@ export function resolveConfig(options: ProducerConfigOptions = {}, env: Env = pr
   };
   const namespace = options.namespace ?? env.ROCKETMQ_NAMESPACE ?? DEFAULTS.namespace;
   if (typeof namespace !== 'string') throw new ConfigError('namespace must be a string');
+  const sendTimeoutMs = positiveInteger(
+    options.sendTimeoutMs ?? env.ROCKETMQ_SEND_TIMEOUT_MS ?? DEFAULTS.sendTimeoutMs,
+    options.sendTimeoutMs !== undefined ? 'sendTimeoutMs' : 'ROCKETMQ_SEND_TIMEOUT_MS',
+  );
   return {
     endpoints: resolveEndpoints(options.endpoints ?? env.ROCKETMQ_ENDPOINTS),
     namespace,
     credentials: resolveCredentials(options.credentials, env),
-    sendTimeoutMs: positiveInteger(
-      options.sendTimeoutMs ?? env.ROCKETMQ_SEND_TIMEOUT_MS ?? DEFAULTS.sendTimeoutMs,
-      options.sendTimeoutMs !== undefined ? 'sendTimeoutMs' : 'ROCKETMQ_SEND_TIMEOUT_MS',
+    sendTimeoutMs,
+    attemptTimeoutMs: positiveInteger(
+      options.attemptTimeoutMs ?? Math.ceil(sendTimeoutMs / 2),
+      'attemptTimeoutMs',
     ),
     ssl: parseBoolean(options.ssl ?? env.ROCKETMQ_SSL ?? DEFAULTS.ssl, 'ssl / ROCKETMQ_SSL'),
     retry,

@@ -36,6 +36,12 @@ export const ErrorCode = {
   PRODUCER_CLOSED: 'PRODUCER_CLOSED',
   /** A spool record could not be read or written. */
   SPOOL_FAILED: 'SPOOL_FAILED',
+  /** A trigger event (HTTP request, OSS/S3 notification, timer tick) is malformed. HTTP 400. */
+  EVENT_INVALID: 'EVENT_INVALID',
+  /** An HTTP request body is over the accepted size. HTTP 413. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** An HTTP method the function does not serve. HTTP 405. */
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** Anything not classified above. */
   UNKNOWN: 'UNKNOWN',
 } as const;
@@ -114,6 +120,11 @@ export class ConfigError extends RocketMQError {
   constructor(message: string, details: RocketMQErrorDetails = {}) {
     super(ErrorCode.CONFIG_INVALID, message, details);
   }
+}
+
+/** Raised by trigger mappers for events that do not have the expected shape. */
+export class EventError extends RocketMQError {
+  override readonly name = 'EventError';
 }
 
 export function isRocketMQError(value: unknown): value is RocketMQError {

@@ -9,6 +9,7 @@ export {
 export {
   ConfigError,
   ErrorCode,
+  EventError,
   isRetryableCode,
   isRocketMQError,
   MessageValidationError,

@@ -139,7 +139,11 @@ export class Producer {
     for (let attempt = 1; ; attempt++) {
       const generation = this.#transport.generation;
       try {
-        const receipt = await withDeadline(this.#transport.send(message), deadline, message.topic);
+        // The last attempt may use all the time left; earlier ones get a slice, so a silently dead
+        // channel is noticed while there is still time to replace it and try again.
+        const attemptDeadline =
+          attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.config.attemptTimeoutMs);
+        const receipt = await withDeadline(this.#transport.send(message), attemptDeadline, message.topic);
         const result: SendResult = {
           messageId: receipt.messageId,
           topic: message.topic,
@@ -278,31 +282,38 @@ export class Producer {
     const prepared = this.#prepare(message);
     const deadline = Date.now() + this.config.sendTimeoutMs;
     let open = true;
+    let finish!: () => void;
     const pending: PendingSend = {
       mode: 'oneway',
-      done: Promise.resolve()
-        .then(() => this.#deliver(prepared, 'oneway', deadline, 1))
-        .then(
-          () => {
-            if (open) this.#stats.modes.oneway.sent++;
-          },
-          (error: RocketMQError) => {
-            if (!open) return;
-            this.#stats.modes.oneway.failed++;
-            this.#logger.debug({ message: 'oneway send failed', code: error.code, topic: prepared.topic });
-          },
-        )
-        .finally(() => {
-          open = false;
-          this.#pending.delete(pending);
-        }),
+      done: new Promise<void>((resolve) => {
+        finish = resolve;
+      }),
       expire: () => {
         if (!open) return;
         open = false;
         this.#stats.modes.oneway.dropped++;
         this.#pending.delete(pending);
+        finish();
       },
     };
+    // Deferred so that sendOneway itself returns before the client does any work for this message.
+    Promise.resolve()
+      .then(() => this.#deliver(prepared, 'oneway', deadline, 1))
+      .then(
+        () => {
+          if (open) this.#stats.modes.oneway.sent++;
+        },
+        (error: RocketMQError) => {
+          if (!open) return;
+          this.#stats.modes.oneway.failed++;
+          this.#logger.debug({ message: 'oneway send failed', code: error.code, topic: prepared.topic });
+        },
+      )
+      .finally(() => {
+        open = false;
+        this.#pending.delete(pending);
+        finish();
+      });
     this.#pending.add(pending);
   }
 

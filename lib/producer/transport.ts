@@ -1,3 +1,4 @@
+import { Duplex } from 'node:stream';
 import { Producer as ClientProducer, type MessageOptions } from 'rocketmq-client-nodejs';
 import type { ResolvedConfig } from '../config.js';
 import type { ClientLogger } from '../log.js';
@@ -58,6 +59,42 @@ function makeShutdownTotal(client: ClientProducer): void {
 }
 
 /**
+ * Two defects of the client's telemetry streams are contained here, because either one outlives a
+ * serverless invocation:
+ * - it listens for a stream's `error` with `once` and drops every listener when it releases the stream,
+ *   yet the stream can still fail afterwards; an `error` event with no listener is an uncaught exception
+ *   that kills the instance. Every stream therefore keeps one listener that outlives the client's own.
+ * - after a stream error it renews the stream from a 1 s timer that `shutdown()` does not cancel, and
+ *   the renewal opens a fresh channel: a shut-down client would reconnect every second for ever. Once
+ *   the client is retired, renewals get an inert stream that holds no handle and never fails.
+ */
+function guardTelemetryStreams(client: ClientProducer, isRetired: () => boolean): void {
+  const create = client.createTelemetryStream.bind(client);
+  const ignore = () => undefined;
+  client.createTelemetryStream = (endpoints) => {
+    if (isRetired()) return inertStream() as unknown as ReturnType<typeof create>;
+    const stream = create(endpoints);
+    stream.on('error', ignore);
+    const removeAll = stream.removeAllListeners.bind(stream);
+    stream.removeAllListeners = (...event: [(string | symbol)?]) => {
+      // Passing `undefined` explicitly would remove only an event named "undefined".
+      removeAll(...event);
+      if (event[0] === undefined || event[0] === 'error') stream.on('error', ignore);
+      return stream;
+    };
+    return stream;
+  };
+}
+
+function inertStream(): Duplex {
+  return new Duplex({
+    objectMode: true,
+    read: () => undefined,
+    write: (_chunk: unknown, _encoding: BufferEncoding, callback: () => void) => callback(),
+  });
+}
+
+/**
  * A transport over `rocketmq-client-nodejs`. The client is created lazily and started without `topics`:
  * routes are then fetched on first send, which skips the startup wait for broker settings (that wait
  * has no timeout and can hang on a settings race) and keeps cold starts short.
@@ -70,6 +107,7 @@ export class ClientTransport implements Transport {
   readonly #config: ResolvedConfig;
   readonly #logger: ClientLogger;
   readonly #retired = new Set<Promise<void>>();
+  readonly #retiredClients = new WeakSet<ClientProducer>();
 
   constructor(config: ResolvedConfig, logger: ClientLogger) {
     this.#config = config;
@@ -99,6 +137,7 @@ export class ClientTransport implements Transport {
       }),
     });
     makeShutdownTotal(client);
+    guardTelemetryStreams(client, () => this.#retiredClients.has(client));
     return client;
   }
 
@@ -153,6 +192,7 @@ export class ClientTransport implements Transport {
   }
 
   #retire(client: ClientProducer): void {
+    this.#retiredClients.add(client);
     const done = client.shutdown().catch((error: unknown) => {
       this.#logger.warn('shutdown of a retired client failed: %s', (error as Error).message);
     });

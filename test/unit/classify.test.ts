@@ -1,4 +1,9 @@
-import { BadRequestException, NotFoundException, TooManyRequestsException, UnauthorizedException } from 'rocketmq-client-nodejs';
+import {
+  BadRequestException,
+  NotFoundException,
+  TooManyRequestsException,
+  UnauthorizedException,
+} from 'rocketmq-client-nodejs';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, RocketMQError } from '../../lib/index.js';
 import { classifyError, looksLikeStaleChannel } from '../../lib/producer/classify.js';
@@ -11,9 +16,17 @@ function grpcError(code: number, details: string) {
 
 describe('classifyError', () => {
   it.each([
-    [new NotFoundException(40402, 'No topic route info in name server for the topic: nope'), ErrorCode.TOPIC_NOT_FOUND, false],
+    [
+      new NotFoundException(40402, 'No topic route info in name server for the topic: nope'),
+      ErrorCode.TOPIC_NOT_FOUND,
+      false,
+    ],
     [new UnauthorizedException(40100, 'signature mismatch'), ErrorCode.UNAUTHORIZED, false],
-    [new BadRequestException(40014, 'TopicMessageType validate failed'), ErrorCode.MESSAGE_TYPE_MISMATCH, false],
+    [
+      new BadRequestException(40014, 'TopicMessageType validate failed'),
+      ErrorCode.MESSAGE_TYPE_MISMATCH,
+      false,
+    ],
     [new BadRequestException(40004, 'illegal tag'), ErrorCode.BAD_REQUEST, false],
     [new TooManyRequestsException(42900, 'slow down'), ErrorCode.TOO_MANY_REQUESTS, true],
     [Object.assign(new Error('x'), { code: 41301 }), ErrorCode.MESSAGE_TOO_LARGE, false],
@@ -23,8 +36,16 @@ describe('classifyError', () => {
     [grpcError(14, 'No connection established'), ErrorCode.UNAVAILABLE, true],
     [grpcError(4, 'Deadline exceeded'), ErrorCode.TIMEOUT, true],
     [grpcError(16, 'unauthenticated'), ErrorCode.UNAUTHORIZED, false],
-    [new TypeError('Message body size exceeds the threshold, max size=4194304 bytes'), ErrorCode.MESSAGE_TOO_LARGE, false],
-    [new TypeError('Current message type not match with topic accept message types'), ErrorCode.MESSAGE_TYPE_MISMATCH, false],
+    [
+      new TypeError('Message body size exceeds the threshold, max size=4194304 bytes'),
+      ErrorCode.MESSAGE_TOO_LARGE,
+      false,
+    ],
+    [
+      new TypeError('Current message type not match with topic accept message types'),
+      ErrorCode.MESSAGE_TYPE_MISMATCH,
+      false,
+    ],
     [new Error('Producer is not running now'), ErrorCode.PRODUCER_CLOSED, false],
     [new Error('something else'), ErrorCode.UNKNOWN, false],
     ['a string', ErrorCode.UNKNOWN, false],

@@ -32,7 +32,11 @@ describe('FileSpool', () => {
     await spool.append(message(2), failure);
     const records = await spool.list();
     expect(records.map((r) => r.message.keys[0])).toEqual(['ORDERID_1', 'ORDERID_2']);
-    expect(records[0]?.message).toMatchObject({ topic: 'orders', tag: 'OrderCreated', properties: { n: '1' } });
+    expect(records[0]?.message).toMatchObject({
+      topic: 'orders',
+      tag: 'OrderCreated',
+      properties: { n: '1' },
+    });
     expect([...(records[0]?.message.body ?? [])]).toEqual([0, 255, 1]);
     expect(records[0]?.error).toEqual(failure);
   });
@@ -88,7 +92,10 @@ describe('FileSpool', () => {
   it('stops at the deadline and the limit, leaving the rest', async () => {
     const spool = new FileSpool({ dir });
     for (const n of [1, 2, 3]) await spool.append(message(n), failure);
-    expect(await spool.redeliver(async () => undefined, { limit: 1 })).toMatchObject({ delivered: 1, remaining: 2 });
+    expect(await spool.redeliver(async () => undefined, { limit: 1 })).toMatchObject({
+      delivered: 1,
+      remaining: 2,
+    });
     expect(await spool.redeliver(async () => undefined, { deadline: Date.now() - 1 })).toMatchObject({
       delivered: 0,
       remaining: 2,

@@ -34,7 +34,11 @@ describe('validateMessage', () => {
       body: 'x',
       deliveryTimestamp: at,
     });
-    expect(prepared).toMatchObject({ tag: 'TagA', keys: ['ORDERID_1', 'USER_2'], deliveryTimestamp: at.getTime() });
+    expect(prepared).toMatchObject({
+      tag: 'TagA',
+      keys: ['ORDERID_1', 'USER_2'],
+      deliveryTimestamp: at.getTime(),
+    });
     expect(prepared.properties.region).toBe('cn-hangzhou');
     expect(validateMessage({ topic: 'orders', keys: 'ORDERID_1', body: '' }).keys).toEqual(['ORDERID_1']);
     expect(validateMessage({ topic: 'fifo-topic', messageGroup: 'g1', body: '' }).messageGroup).toBe('g1');
@@ -68,9 +72,13 @@ describe('validateMessage', () => {
   it('rejects bodies over the limit with MESSAGE_TOO_LARGE, and accepts exactly the limit', () => {
     const limit = { maxBodyBytes: 1024 };
     expect(validateMessage({ topic: 'orders', body: Buffer.alloc(1024) }, limit).body.length).toBe(1024);
-    const error = validationError(() => validateMessage({ topic: 'orders', body: Buffer.alloc(1025) }, limit));
+    const error = validationError(() =>
+      validateMessage({ topic: 'orders', body: Buffer.alloc(1025) }, limit),
+    );
     expect(error.code).toBe(ErrorCode.MESSAGE_TOO_LARGE);
-    const fourMiB = validationError(() => validateMessage({ topic: 'orders', body: Buffer.alloc(4 * 1024 * 1024 + 1) }));
+    const fourMiB = validationError(() =>
+      validateMessage({ topic: 'orders', body: Buffer.alloc(4 * 1024 * 1024 + 1) }),
+    );
     expect(fourMiB.message).toContain('4194304');
   });
 

@@ -1,0 +1,218 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { createProducer, ErrorCode, FileSpool, type Producer, type SendFailure } from '../../lib/index.js';
+
+let broker: LocalBroker;
+const producers: Producer[] = [];
+
+function producerFor(options: Parameters<typeof createProducer>[0] = {}) {
+  const producer = createProducer({ endpoints: broker.endpoint, ...options });
+  producers.push(producer);
+  return producer;
+}
+
+beforeAll(async () => {
+  broker = await startLocalBroker();
+});
+
+afterEach(async () => {
+  broker.faults.reset();
+  await Promise.all(producers.splice(0).map((p) => p.shutdown({ timeoutMs: 1000 })));
+});
+
+afterAll(async () => {
+  await broker.stop();
+});
+
+describe('retry policy', () => {
+  it('retries retryable broker errors and succeeds, counting attempts', async () => {
+    const producer = producerFor({ retry: { baseDelayMs: 5 } });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    const before = broker.stats().sendMessageCalls;
+    broker.faults.failNextSends(2, 50001);
+    const result = await producer.send({ topic: 'orders', body: 'x' });
+    expect(result.attempts).toBe(3);
+    expect(broker.stats().sendMessageCalls - before).toBe(3);
+    expect(producer.stats().sync.retried).toBe(2);
+  });
+
+  it.each([
+    [40300, ErrorCode.FORBIDDEN],
+    [40100, ErrorCode.UNAUTHORIZED],
+    [41301, ErrorCode.MESSAGE_TOO_LARGE],
+    [40014, ErrorCode.MESSAGE_TYPE_MISMATCH],
+  ])('never retries %i (%s)', async (status, code) => {
+    const producer = producerFor({ retry: { baseDelayMs: 5 } });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    const before = broker.stats().sendMessageCalls;
+    broker.faults.failNextSends(1, status);
+    await expect(producer.send({ topic: 'orders', body: 'x' })).rejects.toMatchObject({ code, attempts: 1 });
+    expect(broker.stats().sendMessageCalls - before).toBe(1);
+  });
+
+  it('gives up after maxAttempts on a broker that keeps failing', async () => {
+    const producer = producerFor({ retry: { maxAttempts: 2, baseDelayMs: 5 } });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    broker.faults.failNextSends(5, 42900);
+    await expect(producer.send({ topic: 'orders', body: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.TOO_MANY_REQUESTS,
+      attempts: 2,
+      retryable: true,
+    });
+  });
+});
+
+describe('deadlines', () => {
+  it('a slow broker fails the send with TIMEOUT within the caller deadline', async () => {
+    const producer = producerFor({ sendTimeoutMs: 3000 });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    broker.faults.delayMs = 2000;
+    const started = Date.now();
+    await expect(producer.send({ topic: 'orders', body: 'x' }, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: ErrorCode.TIMEOUT,
+    });
+    expect(Date.now() - started).toBeLessThan(600);
+  });
+
+  it('a deadline already past fails at once', async () => {
+    const producer = producerFor();
+    await expect(
+      producer.send({ topic: 'orders', body: 'x' }, { deadline: Date.now() - 1 }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.TIMEOUT,
+    });
+  });
+
+  it('drain at a deadline fails open async sends with TIMEOUT, spools them, and drops oneway ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'drain-spool-'));
+    try {
+      const producer = producerFor({ sendTimeoutMs: 5000, spool: { dir } });
+      await producer.send({ topic: 'orders', body: 'warm-up' });
+      broker.faults.delayMs = 3000;
+      const failures: SendFailure[] = [];
+      for (let i = 0; i < 5; i++) {
+        producer.sendAsync(
+          { topic: 'orders', keys: [`late${i}`], body: 'slow' },
+          { onSuccess: () => expect.unreachable(), onException: (f) => failures.push(f) },
+        );
+      }
+      for (let i = 0; i < 3; i++) producer.sendOneway({ topic: 'logs', body: 'slow' });
+      const started = Date.now();
+      const result = await producer.drain({ timeoutMs: 200 });
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(result).toEqual({ settled: 0, expiredAsync: 5, droppedOneway: 3 });
+      expect(failures).toHaveLength(5);
+      expect(failures.every((f) => f.exception.code === ErrorCode.TIMEOUT && f.spooled)).toBe(true);
+      expect(producer.stats()).toMatchObject({ inFlight: 0, oneway: { dropped: 3 }, async: { spooled: 5 } });
+      expect((await readdir(dir)).filter((f) => f.endsWith('.json'))).toHaveLength(5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('exactly-once callbacks under load', () => {
+  it('1,000 concurrent async sends with injected failures: one callback each', async () => {
+    const producer = producerFor({ retry: { maxAttempts: 1 } });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    const storedBefore = broker.messages('orders').length;
+    broker.faults.failNextSends(100, 50001);
+    const calls = new Map<number, number>();
+    let successes = 0;
+    let failures = 0;
+    for (let i = 0; i < 1000; i++) {
+      const count = () => calls.set(i, (calls.get(i) ?? 0) + 1);
+      producer.sendAsync(
+        { topic: 'orders', keys: [`k${i}`], body: `m${i}` },
+        {
+          onSuccess: () => {
+            count();
+            successes++;
+          },
+          onException: (failure) => {
+            count();
+            failures++;
+            expect(failure.exception.code).toBe(ErrorCode.BROKER_INTERNAL);
+          },
+        },
+      );
+    }
+    const drained = await producer.drain({ timeoutMs: 20_000 });
+    expect(drained.expiredAsync).toBe(0);
+    expect(calls.size).toBe(1000);
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+    expect(failures).toBe(100);
+    expect(successes).toBe(900);
+    expect(broker.messages('orders').length - storedBefore).toBe(900);
+    expect(producer.stats().async).toMatchObject({ sent: 900, failed: 100 });
+  });
+});
+
+describe('spool round trip', () => {
+  it('failed async sends are spooled, then redelivered once the broker is back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spool-rt-'));
+    try {
+      const spool = new FileSpool({ dir });
+      const producer = producerFor({ spool, sendTimeoutMs: 1000, retry: { maxAttempts: 1 } });
+      await producer.send({ topic: 'orders', body: 'warm-up' });
+      broker.faults.failNextSends(3, 50001);
+      const failures: SendFailure[] = [];
+      for (let i = 0; i < 3; i++) {
+        producer.sendAsync(
+          { topic: 'orders', tag: 'Spooled', keys: [`SPOOL_${i}`], body: { i } },
+          { onSuccess: () => expect.unreachable(), onException: (f) => failures.push(f) },
+        );
+      }
+      await producer.drain();
+      expect(failures.map((f) => f.spooled)).toEqual([true, true, true]);
+      await writeFile(join(dir, '000000000000000-corrupt.json'), 'not json');
+      const report = await producer.redeliverSpool();
+      expect(report).toEqual({ delivered: 3, failed: 0, quarantined: 1, remaining: 0 });
+      const stored = broker.messages('orders').filter((m) => m.tag === 'Spooled');
+      expect(stored.map((m) => m.keys[0]).sort()).toEqual(['SPOOL_0', 'SPOOL_1', 'SPOOL_2']);
+      expect(JSON.parse(stored[0]?.body.toString() ?? '')).toHaveProperty('i');
+      expect(await spool.list()).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('connection faults', () => {
+  it('recovers when every connection is dropped', async () => {
+    const producer = producerFor();
+    await producer.send({ topic: 'orders', body: 'before' });
+    broker.faults.dropConnections();
+    await expect(producer.send({ topic: 'orders', body: 'after drop' })).resolves.toMatchObject({
+      topic: 'orders',
+    });
+  });
+
+  it('recovers across a broker restart on the same port', async () => {
+    const producer = producerFor({ retry: { baseDelayMs: 50 } });
+    await producer.send({ topic: 'orders', body: 'before restart' });
+    await broker.restart();
+    await expect(producer.send({ topic: 'orders', body: 'after restart' })).resolves.toMatchObject({
+      topic: 'orders',
+    });
+  });
+
+  it('replaces a client whose channel went silent and fails no later than the deadline', async () => {
+    const producer = producerFor({ sendTimeoutMs: 800 });
+    await producer.send({ topic: 'orders', body: 'before freeze' });
+    broker.faults.blackhole(true);
+    const started = Date.now();
+    await expect(producer.send({ topic: 'orders', body: 'frozen' })).rejects.toMatchObject({
+      code: ErrorCode.TIMEOUT,
+    });
+    expect(Date.now() - started).toBeLessThan(1200);
+    expect(producer.stats().clientResets).toBeGreaterThanOrEqual(1);
+    broker.faults.blackhole(false);
+    await expect(producer.send({ topic: 'orders', body: 'thawed' })).resolves.toMatchObject({
+      topic: 'orders',
+    });
+  });
+});
