@@ -111,12 +111,12 @@ export class RocketMQError extends Error {
 
 /** Raised by {@link validateMessage} and by every send method before any network I/O. */
 export class MessageValidationError extends RocketMQError {
-  override readonly name = 'MessageValidationError';
+  override readonly name: string = 'MessageValidationError';
 }
 
 /** Raised when options or environment variables are missing or malformed. */
 export class ConfigError extends RocketMQError {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
   constructor(message: string, details: RocketMQErrorDetails = {}) {
     super(ErrorCode.CONFIG_INVALID, message, details);
   }
@@ -124,7 +124,7 @@ export class ConfigError extends RocketMQError {
 
 /** Raised by trigger mappers for events that do not have the expected shape. */
 export class EventError extends RocketMQError {
-  override readonly name = 'EventError';
+  override readonly name: string = 'EventError';
 }
 
 export function isRocketMQError(value: unknown): value is RocketMQError {

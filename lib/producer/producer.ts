@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   CONFIG_KEYS,
+  type Credentials,
   type ProducerConfigOptions,
   type ResolvedConfig,
   rejectUnknownKeys,
@@ -405,6 +406,22 @@ export class Producer {
       this.#logger.info({ message: 'RocketMQ producer shut down', stats: this.stats() });
     })();
     return this.#closing;
+  }
+
+  /**
+   * Switches to new credentials (e.g. rotated STS credentials from the FC context). The client is
+   * replaced only when they differ; sends in flight finish on the old one.
+   */
+  updateCredentials(credentials: Credentials | undefined): boolean {
+    const current = this.config.credentials;
+    const same =
+      current?.accessKeyId === credentials?.accessKeyId &&
+      current?.accessKeySecret === credentials?.accessKeySecret &&
+      current?.securityToken === credentials?.securityToken;
+    if (same) return false;
+    this.config.credentials = credentials;
+    this.#transport.reset(this.#transport.generation);
+    return true;
   }
 
   stats(): ProducerStats {

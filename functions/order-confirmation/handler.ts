@@ -1,0 +1,32 @@
+import type { Invocation } from '../../lib/platforms/invocation.js';
+import {
+  type HttpRequest,
+  type HttpResponse,
+  jsonResponse,
+  readJsonBody,
+  requireMethod,
+} from '../../lib/triggers/index.js';
+import { topics } from '../topics.js';
+import { parseOrder } from './order.js';
+
+/**
+ * POST an order → validated → **sync** send to the orders topic → 200 `{ messageId, topic }`. The caller
+ * gets a confirmation only once the broker stored the message; a retryable broker failure becomes a 503
+ * with `Retry-After`, so the client knows to try again.
+ */
+export async function confirmOrder(request: HttpRequest, invocation: Invocation): Promise<HttpResponse> {
+  requireMethod(request, ['POST']);
+  const order = parseOrder(readJsonBody(request));
+  const result = await invocation.producer.send(
+    {
+      topic: topics.orders,
+      tag: 'OrderCreated',
+      keys: [`ORDERID_${order.orderId}`],
+      body: order,
+      ...(request.traceparent && { properties: { traceparent: request.traceparent } }),
+    },
+    { deadline: invocation.deadline },
+  );
+  invocation.logger.info({ message: 'order confirmed', orderId: order.orderId, messageId: result.messageId });
+  return jsonResponse(200, { messageId: result.messageId, topic: result.topic });
+}

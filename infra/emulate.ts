@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { Fc2HttpResponse, FcContext } from '../lib/platforms/fc.js';
+import type { FcHttpEvent } from '../lib/triggers/index.js';
+
+/** Builds the calls FC and Lambda make, so functions run locally exactly as deployed. */
+
+export type Platform = 'fc' | 'aws';
+export const FUNCTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');
+/** FC's default function timeout, in seconds. */
+export const DEFAULT_TIMEOUT_S = 60;
+
+export async function listFunctions(): Promise<string[]> {
+  const entries = await readdir(FUNCTIONS_DIR, { withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
+
+export interface FcModule {
+  handler: (...args: unknown[]) => Promise<unknown>;
+  initializer?: (context: FcContext) => Promise<void>;
+  preStop?: (context: FcContext) => Promise<void>;
+}
+export interface LambdaModule {
+  handler: (event: unknown, context: Context) => Promise<unknown>;
+}
+
+export async function loadFunction(name: string, platform: 'fc'): Promise<FcModule>;
+export async function loadFunction(name: string, platform: 'aws'): Promise<LambdaModule>;
+export async function loadFunction(name: string, platform: Platform): Promise<FcModule | LambdaModule> {
+  const known = await listFunctions();
+  if (!known.includes(name)) {
+    throw new Error(`unknown function "${name}"; functions: ${known.join(', ')}`);
+  }
+  return import(join(FUNCTIONS_DIR, name, `${platform}.ts`));
+}
+
+/** FC's context; credentials only from the environment, as FC would inject the role's STS ones. */
+export function fcContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT_S): FcContext {
+  const { ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN } =
+    process.env;
+  return {
+    requestId: randomUUID(),
+    ...(ALIBABA_CLOUD_ACCESS_KEY_ID &&
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET && {
+        credentials: {
+          accessKeyId: ALIBABA_CLOUD_ACCESS_KEY_ID,
+          accessKeySecret: ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+          securityToken: ALIBABA_CLOUD_SECURITY_TOKEN,
+        },
+      }),
+    function: {
+      name: functionName,
+      handler: 'index.handler',
+      memory: 512,
+      timeout: timeoutSeconds,
+      initializer: 'index.initializer',
+    },
+    service: { name: 'rocketmq-serverless', qualifier: 'LATEST', versionId: '0' },
+    region: process.env.ALIBABA_CLOUD_REGION ?? 'cn-hangzhou',
+    accountId: '1234567890123456',
+  };
+}
+
+export function lambdaContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT_S): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const unsupported = () => {
+    throw new Error('callback-style completion is not supported; return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${randomUUID()}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+export function isFcHttpEvent(event: unknown): event is FcHttpEvent {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as FcHttpEvent).version === 'v1' &&
+    'requestContext' in event
+  );
+}
+
+export interface CapturedResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Turns an FC 3.0 HTTP event into the `(request, response)` pair an FC 2.0 HTTP function receives: the
+ * request is a stream carrying the body, the response records what the function wrote.
+ */
+export function fc2CallFrom(event: FcHttpEvent): {
+  request: Readable;
+  response: Fc2HttpResponse;
+  sent: Promise<CapturedResponse>;
+} {
+  const body = event.body
+    ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8')
+    : Buffer.alloc(0);
+  const query = new URLSearchParams(event.queryParameters ?? {}).toString();
+  const request = Object.assign(Readable.from([body]), {
+    method: event.requestContext.http.method,
+    path: event.requestContext.http.path ?? decodeURIComponent(event.rawPath),
+    headers: Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    queries: event.queryParameters ?? {},
+    clientIP: event.requestContext.http.sourceIp ?? '127.0.0.1',
+    url: `${event.rawPath}${query ? `?${query}` : ''}`,
+  });
+  const captured: CapturedResponse = { statusCode: 200, headers: {}, body: '' };
+  let resolveSent!: (value: CapturedResponse) => void;
+  const sent = new Promise<CapturedResponse>((resolve) => {
+    resolveSent = resolve;
+  });
+  const response: Fc2HttpResponse = {
+    setStatusCode: (code) => {
+      captured.statusCode = code;
+    },
+    setHeader: (name, value) => {
+      captured.headers[name.toLowerCase()] = value;
+    },
+    send: (payload) => {
+      captured.body = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload;
+      resolveSent(captured);
+    },
+  };
+  return { request, response, sent };
+}

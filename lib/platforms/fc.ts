@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Credentials } from '../config.js';
+import { ErrorCode, EventError } from '../errors.js';
+import { getLogger } from '../log.js';
+import type { ProducerOptions } from '../producer/producer.js';
+import { getProducer, shutdownSharedProducer } from '../producer/shared.js';
+import {
+  errorResponse,
+  type Fc2HttpRequest,
+  fromFc2HttpRequest,
+  fromFcHttpEvent,
+  HTTP_BODY_DEFAULTS,
+  type HttpRequest,
+  type HttpResponse,
+  toFcHttpResponse,
+} from '../triggers/index.js';
+import {
+  createInvocation,
+  deadlineWithin,
+  drainInvocation,
+  type Invocation,
+  safetyMarginMs,
+} from './invocation.js';
+
+/** The context Function Compute passes to handlers, initializers and preStop hooks (the fields we use). */
+export interface FcContext {
+  requestId: string;
+  credentials?: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
+  function: { name: string; handler?: string; memory?: number; timeout: number; initializer?: string };
+  service?: { name?: string; logProject?: string; logStore?: string; qualifier?: string; versionId?: string };
+  region?: string;
+  accountId?: string;
+}
+
+/** The response object of an FC 2.0 HTTP function. */
+export interface Fc2HttpResponse {
+  setStatusCode(code: number): void;
+  setHeader(name: string, value: string): void;
+  send(body: Buffer | string): void;
+}
+
+export interface FcHandlerOptions {
+  /** Options of the shared producer, used when it is first created in this instance. */
+  producer?: ProducerOptions;
+  /** Largest HTTP request body accepted. @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+/** FC hands out STS credentials of the function's role; they count only when env and options give none. */
+function contextCredentials(context: FcContext): Credentials | undefined {
+  const { accessKeyId, accessKeySecret, securityToken } = context.credentials ?? {};
+  if (!accessKeyId || !accessKeySecret) return undefined;
+  return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
+}
+
+function configuredCredentialsExist(options: FcHandlerOptions | undefined): boolean {
+  return options?.producer?.credentials !== undefined || Boolean(process.env.ALIBABA_CLOUD_ACCESS_KEY_ID);
+}
+
+/** The shared producer for this instance, on the context's credentials when nothing else provides any. */
+function producerFor(context: FcContext, options: FcHandlerOptions | undefined) {
+  const fromContext = configuredCredentialsExist(options) ? undefined : contextCredentials(context);
+  const producer = getProducer(
+    fromContext ? { ...options?.producer, credentials: fromContext } : options?.producer,
+  );
+  // STS credentials rotate; a warm instance gets the new ones through the context.
+  if (fromContext) producer.updateCredentials(fromContext);
+  return producer;
+}
+
+function begin(context: FcContext, options: FcHandlerOptions | undefined): Invocation {
+  if (!context || typeof context !== 'object' || !context.function) {
+    throw new EventError(ErrorCode.EVENT_INVALID, 'the FC context is missing or has no `function` field');
+  }
+  const limitMs = Math.max(1, Number(context.function.timeout) || 3) * 1000;
+  const logger = getLogger();
+  const requestId = context.requestId || randomUUID();
+  logger.appendKeys({ requestId, functionName: context.function.name });
+  return createInvocation({
+    platform: 'fc',
+    requestId,
+    functionName: context.function.name,
+    deadline: deadlineWithin(limitMs),
+    producer: producerFor(context, options),
+    logger,
+  });
+}
+
+async function finish(invocation: Invocation): Promise<void> {
+  await drainInvocation(invocation, safetyMarginMs(invocation.remainingMs()));
+  invocation.logger.removeKeys(['requestId', 'functionName']);
+}
+
+/**
+ * Wraps an event handler (OSS, timer and every other non-HTTP trigger) for Function Compute. The event
+ * arrives as a Buffer of JSON; the trigger mappers accept it as it is. Work started in the invocation is
+ * drained before the handler returns.
+ */
+export function fcEventHandler<R>(
+  handler: (event: unknown, invocation: Invocation) => Promise<R>,
+  options?: FcHandlerOptions,
+): (event: unknown, context: FcContext) => Promise<R> {
+  return async (event, context) => {
+    const invocation = begin(context, options);
+    try {
+      return await handler(event, invocation);
+    } finally {
+      await finish(invocation);
+    }
+  };
+}
+
+/** Reads an FC 2.0 request body without buffering more than `maxBytes + 1` bytes of it. */
+async function readBody(request: Fc2HttpRequest & { body?: unknown }, maxBytes: number): Promise<Buffer> {
+  if (Buffer.isBuffer(request.body)) return request.body;
+  if (typeof request.body === 'string') return Buffer.from(request.body);
+  const stream = request as unknown as Readable;
+  if (typeof stream[Symbol.asyncIterator] !== 'function') return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += bytes.length;
+    chunks.push(bytes);
+    if (size > maxBytes) {
+      stream.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks);
+}
+
+function isFc2Response(value: unknown): value is Fc2HttpResponse {
+  return typeof value === 'object' && value !== null && typeof (value as Fc2HttpResponse).send === 'function';
+}
+
+export type FcHttpHandler = (
+  eventOrRequest: unknown,
+  contextOrResponse: unknown,
+  context?: FcContext,
+) => Promise<ReturnType<typeof toFcHttpResponse> | undefined>;
+
+/**
+ * Wraps an HTTP handler for both Function Compute shapes, detected per call:
+ * - FC 3.0 (and Serverless Devs `fc3`): `(event, context)` with the JSON HTTP event; returns
+ *   `{ statusCode, headers, body, isBase64Encoded }`.
+ * - FC 2.0 HTTP functions (created through the 2016-08-15 API, as `@alicloud/fc2` does):
+ *   `(request, response, context)`; the body is read from the request stream and the answer written
+ *   with `response.setStatusCode / setHeader / send`.
+ * Bad requests become 400/405/413 JSON answers; retryable broker failures 503 with `Retry-After`.
+ */
+export function fcHttpHandler(
+  handler: (request: HttpRequest, invocation: Invocation) => Promise<HttpResponse>,
+  options?: FcHandlerOptions,
+): FcHttpHandler {
+  const maxBodyBytes = options?.maxBodyBytes ?? HTTP_BODY_DEFAULTS.maxBodyBytes;
+  const respond = async (
+    toRequest: () => Promise<HttpRequest>,
+    invocation: Invocation,
+  ): Promise<HttpResponse> => {
+    try {
+      return await handler(await toRequest(), invocation);
+    } catch (error) {
+      const response = errorResponse(error);
+      if (response.statusCode >= 500)
+        invocation.logger.error({ message: 'HTTP handler failed', error: error as Error });
+      return response;
+    } finally {
+      await finish(invocation);
+    }
+  };
+  return async (first, second, third) => {
+    if (isFc2Response(second)) {
+      const invocation = begin(third as FcContext, options);
+      const request = first as Fc2HttpRequest;
+      const response = await respond(
+        async () => fromFc2HttpRequest(request, await readBody(request, maxBodyBytes), { maxBodyBytes }),
+        invocation,
+      );
+      second.setStatusCode(response.statusCode);
+      for (const [name, value] of Object.entries(response.headers)) second.setHeader(name, value);
+      second.send(response.body);
+      return undefined;
+    }
+    const invocation = begin(second as FcContext, options);
+    return toFcHttpResponse(
+      await respond(async () => fromFcHttpEvent(first as never, { maxBodyBytes }), invocation),
+    );
+  };
+}
+
+/**
+ * The FC `initializer` hook: creates the shared producer once per instance, before the first request,
+ * so configuration errors surface at instance start rather than in a request.
+ */
+export function fcInitializer(options?: FcHandlerOptions): (context: FcContext) => Promise<void> {
+  return async (context) => {
+    producerFor(context, options);
+  };
+}
+
+/** The FC `preStop` hook: drains and shuts the shared producer down before the instance is destroyed. */
+export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext) => Promise<void> {
+  return async () => {
+    await shutdownSharedProducer({ timeoutMs: options?.timeoutMs ?? 2000 });
+  };
+}
