@@ -145,3 +145,56 @@ export function fc2CallFrom(event: FcHttpEvent): {
   };
   return { request, response, sent };
 }
+
+/** Header names as FC 3.0 delivers them: canonicalised like Go's net/http (`content-type` → `Content-Type`). */
+function canonicalHeaderName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+}
+
+const TEXTUAL_CONTENT = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+json)/i;
+
+/** The FC 3.0 HTTP trigger event for a real HTTP request, as the dev server hands it to a function. */
+export function fcHttpEventFrom(
+  request: {
+    method?: string;
+    url?: string;
+    headers: Record<string, string | string[] | undefined>;
+    socket: { remoteAddress?: string };
+  },
+  body: Buffer,
+): FcHttpEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined)
+      headers[canonicalHeaderName(name)] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const queryParameters: Record<string, string> = {};
+  for (const key of new Set(url.searchParams.keys()))
+    queryParameters[key] = url.searchParams.getAll(key).join(',');
+  const textual = body.length === 0 || TEXTUAL_CONTENT.test(headers['Content-Type'] ?? 'text/plain');
+  const now = new Date();
+  return {
+    version: 'v1',
+    rawPath: url.pathname,
+    headers,
+    queryParameters,
+    body: body.toString(textual ? 'utf8' : 'base64'),
+    isBase64Encoded: !textual,
+    requestContext: {
+      accountId: '1234567890123456',
+      domainName: headers.Host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: decodeURIComponent(url.pathname),
+        protocol: 'HTTP/1.1',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['User-Agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      time: now.toISOString(),
+      timeEpoch: String(now.getTime()),
+    },
+  };
+}

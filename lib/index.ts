@@ -23,6 +23,7 @@ export {
   type PreparedMessage,
   validateMessage,
 } from './message.js';
+export type { Invocation } from './platforms/invocation.js';
 export type { DeadlineOptions } from './producer/deadline.js';
 export {
   type DrainResult,

@@ -20,9 +20,12 @@ export function resolveDeadline(
   return deadline;
 }
 
-/** Sleeps without keeping the process alive. */
+/**
+ * A plain timer on purpose: a send waiting out its backoff is work in progress, and an unref'd timer
+ * would let a script exit in the middle of it (the wait is bounded by the send's deadline anyway).
+ */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -37,7 +40,6 @@ export function withDeadline<T>(work: Promise<T>, deadline: number, topic: strin
   }
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(timeoutError(topic)), remaining);
-    timer.unref();
     work.then(
       (value) => {
         clearTimeout(timer);

@@ -9,10 +9,10 @@ import { resolveLimits } from './options.js';
  * before a large body is decoded or copied, so an oversized request costs no extra memory.
  */
 
-export const HTTP_BODY_DEFAULTS = {
+export const HTTP_BODY_DEFAULTS = Object.freeze({
   /** @default 1 MiB */
   maxBodyBytes: 1024 * 1024,
-};
+});
 
 export interface BodyLimitOptions {
   /** Largest body accepted; a longer one is PAYLOAD_TOO_LARGE (HTTP 413). @default 1 MiB */

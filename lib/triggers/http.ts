@@ -128,13 +128,25 @@ function decodePath(raw: string, kind: string, field: string): string {
 function valuesOf(value: unknown, kind: string, field: string): readonly string[] {
   if (value === undefined || value === null) return [];
   if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
+  if (Array.isArray(value)) {
+    // Array.from turns holes of a sparse array into undefined, which `every` would skip.
+    const items = Array.from(value as unknown[]);
+    if (items.every((item) => typeof item === 'string')) return items as string[];
+  }
   throw invalidField(kind, field, `must be a string or an array of strings, got ${describeValue(value)}`);
 }
 
 // Field paths name the offending key; a hostile key is cut so messages stay short.
 function keyField(field: string, key: string): string {
   return `${field}.${key.length > 64 ? `${key.slice(0, 64)}…` : key}`;
+}
+
+/**
+ * `__proto__` entries are dropped like in parsed JSON (see parseJson), whether the event came as text or as
+ * an object; names already taken from the multi-value map are skipped.
+ */
+function skipped(name: string, multiValues: EventObject | undefined): boolean {
+  return name === '__proto__' || (multiValues !== undefined && Object.hasOwn(multiValues, name));
 }
 
 function addHeaders(
@@ -145,7 +157,7 @@ function addHeaders(
   skip?: EventObject,
 ): void {
   for (const [name, value] of Object.entries(source)) {
-    if (skip !== undefined && Object.hasOwn(skip, name)) continue;
+    if (skipped(name, skip)) continue;
     if (!TOKEN.test(name)) throw invalidField(kind, keyField(field, name), 'is not a valid header name');
     const key = name.toLowerCase();
     for (const item of valuesOf(value, kind, keyField(field, name))) appendHeader(target, key, item);
@@ -166,7 +178,7 @@ function addQuery(
   skip?: EventObject,
 ): void {
   for (const [name, value] of Object.entries(source)) {
-    if (skip !== undefined && Object.hasOwn(skip, name)) continue;
+    if (skipped(name, skip)) continue;
     const values = valuesOf(value, kind, keyField(field, name));
     if (values.length > 0) target[name] = values.join(',');
   }

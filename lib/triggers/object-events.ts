@@ -53,10 +53,10 @@ export interface OssEvent {
   }>;
 }
 
-export const OBJECT_EVENT_DEFAULTS = {
+export const OBJECT_EVENT_DEFAULTS = Object.freeze({
   /** More records than this is EVENT_INVALID: a bound on the work one invocation may be asked to do. */
   maxRecords: 1000,
-};
+});
 
 export interface ObjectEventOptions {
   /** @default 1000 */
@@ -145,7 +145,8 @@ function mapRecords(event: EventObject, dialect: Dialect, maxRecords: number): O
   }
   // An empty list is returned as it is: neither platform sends one, but a filter or a test may, and
   // "nothing to do" is the honest answer to it.
-  return records.map((record, index) => mapRecord(record, `${dialect.list}[${index}]`, dialect));
+  // Array.from, not map: a hole in a sparse array must be read (and rejected), not skipped.
+  return Array.from(records, (record, index) => mapRecord(record, `${dialect.list}[${index}]`, dialect));
 }
 
 function resolveMaxRecords(options: unknown, where: string): number {

@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { type DevServerOptions, startDevServer } from './dev-server.js';
+
+const USAGE = `Usage: npm start -- [options]
+
+The functions on your machine: the embedded broker, order-confirmation behind a local HTTP trigger,
+object-fanout fed by OSS events you post, metrics-reporter on a timer, and a live tail of every
+message the broker stores.
+
+Options:
+  --port <port>            HTTP port (default 3000, 0 for any free port)
+  --broker-port <port>     embedded broker port (default 8081, 0 for any free port)
+  --timer-interval <s>     seconds between metrics-reporter runs, 0 to disable (default 60)
+  -h, --help               this text`;
+
+function parseOptions(argv: string[]): Omit<DevServerOptions, 'print'> | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '3000' },
+      'broker-port': { type: 'string', default: '8081' },
+      'timer-interval': { type: 'string', default: '60' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const number = (value: string, name: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0)
+      throw new Error(`${name} must be a whole number ≥ 0, got "${value}"`);
+    return parsed;
+  };
+  return {
+    port: number(values.port, '--port'),
+    brokerPort: number(values['broker-port'], '--broker-port'),
+    timerIntervalSeconds: number(values['timer-interval'], '--timer-interval'),
+  };
+}
+
+async function main(): Promise<void> {
+  let options: Omit<DevServerOptions, 'print'> | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  // Function logs stay quiet unless asked for: the tail of stored messages is what this screen is for.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  const server = await startDevServer({ ...options, print: (line) => process.stdout.write(`${line}\n`) });
+  const stop = () => {
+    process.stdout.write('\nstopping…\n');
+    server.close().then(
+      () => process.stdout.write('stopped.\n'),
+      (error: unknown) => {
+        process.stderr.write(`shutdown failed: ${(error as Error).message}\n`);
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+await main();
