@@ -162,7 +162,11 @@ describe('parseTraceparent', () => {
   });
 
   it('drops a malformed traceparent header from the request', () => {
-    const event = withField(eventObject('aws/apigw-v2-order.json'), ['headers', 'traceparent'], '00-zz-zz-01');
+    const event = withField(
+      eventObject('aws/apigw-v2-order.json'),
+      ['headers', 'traceparent'],
+      '00-zz-zz-01',
+    );
     const request = fromApiGatewayV2Event(event as JsonObject as never);
     expect(request.traceparent).toBeUndefined();
     expect(request.headers.traceparent).toBe('00-zz-zz-01');

@@ -159,7 +159,11 @@ describe('fromS3Event', () => {
 
   it('maps an S3 removal without size or eTag', () => {
     // Prepare
-    let event = withField(eventObject('aws/s3-put.json'), ['Records', 2, 'eventName'], 'ObjectRemoved:Delete');
+    let event = withField(
+      eventObject('aws/s3-put.json'),
+      ['Records', 2, 'eventName'],
+      'ObjectRemoved:Delete',
+    );
     event = withField(event, ['Records', 2, 's3', 'object', 'size'], undefined);
     event = withField(event, ['Records', 2, 's3', 'object', 'eTag'], undefined);
 
