@@ -131,7 +131,10 @@ class EmbeddedBroker implements LocalBroker {
     this.topics = options.topics;
     const log = options.log;
     this.#store = new MessageStore(options.maxMessagesPerTopic, (message) => log?.(describe(message)));
-    this.faults = new FaultInjector(() => this.#listener.dropConnections());
+    this.faults = new FaultInjector(
+      () => this.#listener.dropConnections(),
+      () => this.#listener.peers(),
+    );
     this.#context = {
       topics: options.topics,
       store: this.#store,

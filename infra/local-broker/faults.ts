@@ -10,6 +10,12 @@ export interface BrokerFaults {
   dropConnections(): void;
   /** Accepts calls but never answers them, like a frozen or stale channel. */
   blackhole(on: boolean): void;
+  /**
+   * The connections open right now stop answering, while new ones work: what a client sees after its
+   * instance was frozen long enough for the network to forget its connection. Only a client that opens
+   * a fresh connection recovers.
+   */
+  freezeConnections(): void;
   reset(): void;
 }
 
@@ -20,14 +26,26 @@ export class FaultInjector implements BrokerFaults {
   #statusFailures = { remaining: 0, code: 0, message: '' };
   #grpcFailures = { remaining: 0, code: 0 };
   #blackholed = false;
+  readonly #frozenPeers = new Set<string>();
   readonly #dropConnections: () => void;
+  readonly #openPeers: () => string[];
 
-  constructor(dropConnections: () => void) {
+  constructor(dropConnections: () => void, openPeers: () => string[]) {
     this.#dropConnections = dropConnections;
+    this.#openPeers = openPeers;
   }
 
   get blackholed(): boolean {
     return this.#blackholed;
+  }
+
+  /** Whether a call from this peer (`host:port`, as grpc-js reports it) must go unanswered. */
+  silences(peer: string): boolean {
+    return this.#blackholed || this.#frozenPeers.has(peer);
+  }
+
+  freezeConnections(): void {
+    for (const peer of this.#openPeers()) this.#frozenPeers.add(peer);
   }
 
   failNextSends(count: number, code: number, message = 'injected failure'): void {
@@ -51,6 +69,7 @@ export class FaultInjector implements BrokerFaults {
     this.#statusFailures.remaining = 0;
     this.#grpcFailures.remaining = 0;
     this.#blackholed = false;
+    this.#frozenPeers.clear();
   }
 
   /** Consumes one injected SendMessage failure, gRPC-level ones first. */

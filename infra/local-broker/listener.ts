@@ -38,6 +38,11 @@ export class TcpListener {
     return (server.address() as AddressInfo).port;
   }
 
+  /** `address:port` of every open connection, in the form grpc-js gives as a call's peer. */
+  peers(): string[] {
+    return [...this.#sockets].map((socket) => `${socket.remoteAddress}:${socket.remotePort}`);
+  }
+
   dropConnections(): void {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();

@@ -106,7 +106,7 @@ function unary<Request, Response extends StatusResponse>(
 ) {
   return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => {
     count(context, rpc);
-    if (context.faults.blackholed) return;
+    if (context.faults.silences(call.getPeer())) return;
     const isSend = rpc === 'SendMessage';
     const authError = authorize(context, call.metadata);
     const fault = isSend && authError === undefined ? context.faults.takeSendFault() : undefined;
@@ -246,7 +246,7 @@ export function createMessagingService(context: ServiceContext): UntypedServiceI
     ),
     receiveMessage: (call: ServerWritableStream<ReceiveMessageRequest, ReceiveMessageResponse>) => {
       count(context, 'ReceiveMessage');
-      if (context.faults.blackholed) return;
+      if (context.faults.silences(call.getPeer())) return;
       const authError = authorize(context, call.metadata);
       if (authError === undefined) return receiveMessage(context, call);
       call.write(new service.ReceiveMessageResponse().setStatus(statusOf(Code.UNAUTHORIZED, authError)));

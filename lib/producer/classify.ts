@@ -10,6 +10,7 @@ import { ErrorCode, RocketMQError } from '../errors.js';
  * have no code.
  */
 
+const GRPC_CANCELLED = 1;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNIMPLEMENTED = 12;
@@ -18,8 +19,12 @@ const GRPC_UNAVAILABLE = 14;
 const GRPC_UNAUTHENTICATED = 16;
 const GRPC_PERMISSION_DENIED = 7;
 
-/** The gRPC codes that suggest the channel itself is broken rather than the request. */
+/**
+ * The gRPC codes that suggest the channel itself is broken rather than the request. CANCELLED counts:
+ * the producer never cancels a call, so a cancelled call was cut by the transport under it.
+ */
 export const STALE_CHANNEL_GRPC_CODES: ReadonlySet<number> = new Set([
+  GRPC_CANCELLED,
   GRPC_UNAVAILABLE,
   GRPC_DEADLINE_EXCEEDED,
 ]);

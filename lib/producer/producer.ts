@@ -168,6 +168,14 @@ export class Producer {
         }
         if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
         this.#stats.modes[mode].retried++;
+        this.#logger.debug({
+          message: 'retrying send',
+          topic: message.topic,
+          mode,
+          attempt,
+          code: error.code,
+          reason: error.message,
+        });
         if (stale && !resetDone) {
           resetDone = true;
           continue;

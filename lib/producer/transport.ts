@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import { Producer as ClientProducer, type MessageOptions } from 'rocketmq-client-nodejs';
+import grpcService from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_grpc_pb.js';
 import type { ResolvedConfig } from '../config.js';
 import type { ClientLogger } from '../log.js';
 import type { PreparedMessage } from '../message.js';
@@ -44,6 +45,30 @@ function toClientMessage(message: PreparedMessage): MessageOptions {
   if (message.deliveryTimestamp !== undefined)
     options.deliveryTimestamp = new Date(message.deliveryTimestamp);
   return options;
+}
+
+/**
+ * grpc-js pools connections process-wide by target and channel options, and keeps a pooled connection
+ * for up to 10 s after its last channel closed. A client created to replace one whose connection went
+ * silent (the instance was frozen and the network forgot the connection) would therefore be handed
+ * the same dead connection. The client builds its gRPC channels itself and accepts no channel options,
+ * so its generated client class is wrapped to add one more option: a connection epoch that each reset
+ * advances. Channels of one epoch still share one connection; a new epoch gets a fresh one.
+ */
+const CONNECTION_EPOCH_OPTION = 'grpc-node.rocketmq_serverless.connection_epoch';
+let connectionEpoch = 0;
+let epochsInstalled = false;
+
+function installConnectionEpochs(): void {
+  if (epochsInstalled) return;
+  epochsInstalled = true;
+  const exports = grpcService as unknown as Record<string, unknown>;
+  const Generated = grpcService.MessagingServiceClient;
+  exports.MessagingServiceClient = class extends Generated {
+    constructor(address: string, credentials: ConstructorParameters<typeof Generated>[1], options?: object) {
+      super(address, credentials, { ...options, [CONNECTION_EPOCH_OPTION]: connectionEpoch });
+    }
+  };
 }
 
 /**
@@ -119,6 +144,7 @@ export class ClientTransport implements Transport {
   }
 
   #create(): ClientProducer {
+    installConnectionEpochs();
     const { credentials } = this.#config;
     const client = new ClientProducer({
       endpoints: this.#config.endpoints,
@@ -177,6 +203,7 @@ export class ClientTransport implements Transport {
   reset(generation: number): boolean {
     if (generation !== this.#generation || this.#closed) return false;
     this.#generation++;
+    connectionEpoch++;
     const old = this.#client;
     this.#client = undefined;
     this.#starting = undefined;

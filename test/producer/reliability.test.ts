@@ -200,6 +200,18 @@ describe('connection faults', () => {
     });
   });
 
+  it('a connection that went silent while the instance was frozen is replaced within one send', async () => {
+    const producer = producerFor({ sendTimeoutMs: 2000 });
+    await producer.send({ topic: 'orders', body: 'before freeze' });
+    broker.faults.freezeConnections();
+    const started = Date.now();
+    const result = await producer.send({ topic: 'orders', body: 'after thaw' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(result.attempts).toBe(2);
+    expect(producer.stats().clientResets).toBe(1);
+    expect(broker.messages('orders').some((m) => m.messageId === result.messageId)).toBe(true);
+  });
+
   it('replaces a client whose channel went silent and fails no later than the deadline', async () => {
     const producer = producerFor({ sendTimeoutMs: 800 });
     await producer.send({ topic: 'orders', body: 'before freeze' });

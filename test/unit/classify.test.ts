@@ -68,6 +68,7 @@ describe('classifyError', () => {
   it('treats UNAVAILABLE, DEADLINE_EXCEEDED and our own timeout as possibly stale channels, not 4xx', () => {
     expect(looksLikeStaleChannel(classifyError(grpcError(14, 'x'), ctx))).toBe(true);
     expect(looksLikeStaleChannel(classifyError(grpcError(4, 'x'), ctx))).toBe(true);
+    expect(looksLikeStaleChannel(classifyError(grpcError(1, 'Call cancelled'), ctx))).toBe(true);
     expect(looksLikeStaleChannel(new RocketMQError(ErrorCode.TIMEOUT, 'ours'))).toBe(true);
     expect(looksLikeStaleChannel(classifyError(new TooManyRequestsException(42900, 'x'), ctx))).toBe(false);
     expect(looksLikeStaleChannel(classifyError(new NotFoundException(40402, 'x'), ctx))).toBe(false);
