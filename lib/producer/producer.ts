@@ -14,6 +14,7 @@ import { FileSpool } from '../spool/file-spool.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { classifyError, looksLikeStaleChannel } from './classify.js';
 import { type DeadlineOptions, resolveDeadline, sleep, timeoutError, withDeadline } from './deadline.js';
+import { OnewayBatcher, type OnewayBatchingOptions } from './oneway-batcher.js';
 import { type ProducerStats, type SendMode, StatsRecorder } from './stats.js';
 import { createClientTransport, type Transport, type TransportFactory } from './transport.js';
 
@@ -28,9 +29,16 @@ export interface ProducerOptions extends ProducerConfigOptions {
   spool?: Spool | boolean | { dir: string };
   /** Replaces the transport; meant for fault-injection tests. @default the official client */
   transportFactory?: TransportFactory;
+  /**
+   * Lets oneway sends of one topic share a SendMessage call (`true` for the defaults). Consumers then
+   * see one message id for the whole batch on a real proxy; see {@link OnewayBatchingOptions}.
+   * @default false
+   */
+  onewayBatching?: boolean | OnewayBatchingOptions;
 }
 
-const PRODUCER_KEYS = new Set([...CONFIG_KEYS, 'logger', 'spool', 'transportFactory']);
+const PRODUCER_KEYS = new Set([...CONFIG_KEYS, 'logger', 'spool', 'transportFactory', 'onewayBatching']);
+const BATCHING_KEYS = new Set(['maxMessages', 'maxBytes', 'lingerMs']);
 
 export interface SendResult {
   /** The id the broker stored the message under. */
@@ -97,6 +105,7 @@ export class Producer {
   readonly #transport: Transport;
   readonly #stats = new StatsRecorder();
   readonly #pending = new Set<PendingSend>();
+  readonly #batcher: OnewayBatcher | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProducerOptions = {}) {
@@ -104,7 +113,7 @@ export class Producer {
       throw new RocketMQError(ErrorCode.CONFIG_INVALID, 'producer options must be an object');
     }
     rejectUnknownKeys(options, PRODUCER_KEYS, 'producer');
-    const { logger, spool, transportFactory, ...configOptions } = options;
+    const { logger, spool, transportFactory, onewayBatching, ...configOptions } = options;
     this.config = resolveConfig(configOptions);
     this.#logger = logger ?? getLogger();
     this.spool = resolveSpool(spool);
@@ -112,6 +121,25 @@ export class Producer {
       this.config,
       clientLoggerAdapter(this.#logger),
     );
+    if (onewayBatching) {
+      const batching = onewayBatching === true ? {} : onewayBatching;
+      rejectUnknownKeys(batching, BATCHING_KEYS, 'onewayBatching');
+      this.#batcher = new OnewayBatcher(batching, (messages) => this.#sendBatch(messages));
+    }
+  }
+
+  /** One call for a batch of oneway messages: a single attempt, like every oneway send. */
+  async #sendBatch(messages: PreparedMessage[]): Promise<void> {
+    const topic = messages[0]?.topic ?? '';
+    const generation = this.#transport.generation;
+    try {
+      await withDeadline(this.#transport.sendBatch(messages), Date.now() + this.config.sendTimeoutMs, topic);
+    } catch (thrown) {
+      const error = classifyError(thrown, { topic });
+      if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(topic);
+      if (looksLikeStaleChannel(error) && this.#transport.reset(generation)) this.#stats.clientResets++;
+      throw error;
+    }
   }
 
   /** Whether `shutdown()` was called. */
@@ -305,9 +333,12 @@ export class Producer {
         finish();
       },
     };
+    const batcher = this.#batcher?.accepts(prepared) ? this.#batcher : undefined;
     // Deferred so that sendOneway itself returns before the client does any work for this message.
-    Promise.resolve()
-      .then(() => this.#deliver(prepared, 'oneway', deadline, 1))
+    (batcher
+      ? batcher.add(prepared)
+      : Promise.resolve().then(() => this.#deliver(prepared, 'oneway', deadline, 1))
+    )
       .then(
         () => {
           if (open) this.#stats.modes.oneway.sent++;
@@ -362,6 +393,7 @@ export class Producer {
   async drain(options?: DeadlineOptions): Promise<DrainResult> {
     const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
     const result: DrainResult = { settled: 0, expiredAsync: 0, droppedOneway: 0 };
+    this.#batcher?.flushAll();
     while (this.#pending.size > 0) {
       const remaining = deadline - Date.now();
       const batch = [...this.#pending];

@@ -1,6 +1,14 @@
 import { Duplex } from 'node:stream';
-import { Producer as ClientProducer, type MessageOptions } from 'rocketmq-client-nodejs';
+import {
+  Producer as ClientProducer,
+  type MessageOptions,
+  PublishingLoadBalancer,
+  PublishingMessage,
+  SendReceipt,
+  type TopicRouteData,
+} from 'rocketmq-client-nodejs';
 import grpcService from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_grpc_pb.js';
+import servicePb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import type { ResolvedConfig } from '../config.js';
 import type { ClientLogger } from '../log.js';
 import type { PreparedMessage } from '../message.js';
@@ -19,11 +27,20 @@ export interface Transport {
   /** Increases each time the underlying client is replaced; lets concurrent failures share one reset. */
   readonly generation: number;
   send(message: PreparedMessage): Promise<TransportReceipt>;
+  /**
+   * One SendMessage call carrying several normal messages of one topic. A RocketMQ 5 proxy stores each
+   * of them but may answer with a single entry, so the receipts are not per message.
+   */
+  sendBatch(messages: readonly PreparedMessage[]): Promise<void>;
   /** Replaces the client if it is still the one of `generation`; returns whether it did. */
   reset(generation: number): boolean;
   /** Drops a topic the broker does not know from the client's route-refresh list. */
   forgetTopic(topic: string): void;
   close(): Promise<void>;
+}
+
+interface RouteLookup {
+  getRouteData(topic: string): Promise<TopicRouteData>;
 }
 
 export type TransportFactory = (config: ResolvedConfig, logger: ClientLogger) => Transport;
@@ -133,6 +150,7 @@ export class ClientTransport implements Transport {
   readonly #logger: ClientLogger;
   readonly #retired = new Set<Promise<void>>();
   readonly #retiredClients = new WeakSet<ClientProducer>();
+  readonly #balancers = new WeakMap<TopicRouteData, PublishingLoadBalancer>();
 
   constructor(config: ResolvedConfig, logger: ClientLogger) {
     this.#config = config;
@@ -198,6 +216,44 @@ export class ClientTransport implements Transport {
     const client = await this.#ensureClient();
     const receipt = await client.send(toClientMessage(message));
     return { messageId: receipt.messageId, offset: receipt.offset };
+  }
+
+  /**
+   * The client has no public batch send (its own batching is private), so this assembles the request
+   * from the same exported parts its `send` uses: the route, a queue from its load balancer, its
+   * publishing settings and message encoding, and its response check.
+   */
+  async sendBatch(messages: readonly PreparedMessage[]): Promise<void> {
+    const client = await this.#ensureClient();
+    const first = messages[0];
+    if (!first) return;
+    const route = await (client as unknown as RouteLookup).getRouteData(first.topic);
+    let balancer = this.#balancers.get(route);
+    if (!balancer) {
+      balancer = new PublishingLoadBalancer(route);
+      this.#balancers.set(route, balancer);
+    }
+    const [queue] = balancer.takeMessageQueues(new Map(), 1);
+    if (!queue) throw new Error(`no writable queue for topic ${first.topic}`);
+    const settings = client.publishingSettings;
+    const request = new servicePb.SendMessageRequest();
+    for (const message of messages) {
+      const encoded = new PublishingMessage(toClientMessage(message), settings, false);
+      if (settings.isValidateMessageType() && !queue.acceptMessageTypesList.includes(encoded.messageType)) {
+        throw new TypeError(
+          `Current message type not match with topic accept message types, topic=${first.topic}`,
+        );
+      }
+      request.addMessages(encoded.toProtobuf(client.namespace, queue));
+    }
+    const response = await client
+      .getRpcClientManager()
+      .sendMessage(
+        queue.broker.endpoints,
+        request,
+        Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
+      );
+    SendReceipt.processResponseInvocation(queue, response);
   }
 
   reset(generation: number): boolean {
