@@ -12,10 +12,11 @@ import { clientLoggerAdapter, getLogger } from '../log.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import { FileSpool } from '../spool/file-spool.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
-import { classifyError, looksLikeStaleChannel } from './classify.js';
-import { type DeadlineOptions, resolveDeadline, sleep, timeoutError, withDeadline } from './deadline.js';
+import { type DeadlineOptions, resolveDeadline, timeoutError } from './deadline.js';
+import { SendObserver, type SendTrace } from './observe.js';
 import { OnewayBatcher, type OnewayBatchingOptions } from './oneway-batcher.js';
-import { type ProducerStats, type SendMode, StatsRecorder } from './stats.js';
+import { RetryingSender } from './retry.js';
+import { type ProducerStats, StatsRecorder } from './stats.js';
 import { createClientTransport, type Transport, type TransportFactory } from './transport.js';
 
 export interface ProducerOptions extends ProducerConfigOptions {
@@ -105,6 +106,8 @@ export class Producer {
   readonly #transport: Transport;
   readonly #stats = new StatsRecorder();
   readonly #pending = new Set<PendingSend>();
+  readonly #observer: SendObserver;
+  readonly #sender: RetryingSender;
   readonly #batcher: OnewayBatcher | undefined;
   #closing: Promise<void> | undefined;
 
@@ -121,24 +124,18 @@ export class Producer {
       this.config,
       clientLoggerAdapter(this.#logger),
     );
+    this.#observer = new SendObserver(this.#logger, this.#stats);
+    this.#sender = new RetryingSender(
+      this.#transport,
+      this.config,
+      this.#observer,
+      this.#stats,
+      this.#logger,
+    );
     if (onewayBatching) {
       const batching = onewayBatching === true ? {} : onewayBatching;
       rejectUnknownKeys(batching, BATCHING_KEYS, 'onewayBatching');
-      this.#batcher = new OnewayBatcher(batching, (messages) => this.#sendBatch(messages));
-    }
-  }
-
-  /** One call for a batch of oneway messages: a single attempt, like every oneway send. */
-  async #sendBatch(messages: PreparedMessage[]): Promise<void> {
-    const topic = messages[0]?.topic ?? '';
-    const generation = this.#transport.generation;
-    try {
-      await withDeadline(this.#transport.sendBatch(messages), Date.now() + this.config.sendTimeoutMs, topic);
-    } catch (thrown) {
-      const error = classifyError(thrown, { topic });
-      if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(topic);
-      if (looksLikeStaleChannel(error) && this.#transport.reset(generation)) this.#stats.clientResets++;
-      throw error;
+      this.#batcher = new OnewayBatcher(batching, (messages) => this.#sender.deliverBatch(messages));
     }
   }
 
@@ -156,66 +153,20 @@ export class Producer {
     return validateMessage(message, { maxBodyBytes: this.config.maxBodyBytes });
   }
 
-  /**
-   * Sends one prepared message with retries, within `deadline`. Retries only retryable errors, with
-   * exponential backoff and full jitter; after an error that looks like a stale channel (e.g. the
-   * instance was frozen and its connection died silently) it replaces the client once and retries at once.
-   */
-  async #deliver(message: PreparedMessage, mode: SendMode, deadline: number, maxAttempts: number) {
-    const started = performance.now();
-    const { baseDelayMs, maxDelayMs } = this.config.retry;
-    let resetDone = false;
-    for (let attempt = 1; ; attempt++) {
-      const generation = this.#transport.generation;
-      try {
-        // The last attempt may use all the time left; earlier ones get a slice, so a silently dead
-        // channel is noticed while there is still time to replace it and try again.
-        const attemptDeadline =
-          attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.config.attemptTimeoutMs);
-        const receipt = await withDeadline(this.#transport.send(message), attemptDeadline, message.topic);
-        const result: SendResult = {
-          messageId: receipt.messageId,
-          topic: message.topic,
-          offset: receipt.offset,
-          attempts: attempt,
-        };
-        if (mode !== 'oneway') this.#stats.recordLatency(performance.now() - started);
-        return result;
-      } catch (thrown) {
-        const error = classifyError(thrown, { topic: message.topic });
-        error.attempts = attempt;
-        if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(message.topic);
-        const stale = looksLikeStaleChannel(error) && this.#transport.reset(generation);
-        if (stale) {
-          this.#stats.clientResets++;
-          this.#logger.warn({
-            message: 'replaced the RocketMQ client after a transport error',
-            code: error.code,
-            topic: message.topic,
-          });
-        }
-        if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
-        this.#stats.modes[mode].retried++;
-        this.#logger.debug({
-          message: 'retrying send',
-          topic: message.topic,
-          mode,
-          attempt,
-          code: error.code,
-          reason: error.message,
-        });
-        if (stale && !resetDone) {
-          resetDone = true;
-          continue;
-        }
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        const delay = Math.max(
-          error.code === ErrorCode.TOO_MANY_REQUESTS ? baseDelayMs : 0,
-          Math.random() * ceiling,
-        );
-        if (Date.now() + delay >= deadline) throw error;
-        await sleep(delay);
-      }
+  /** Sends with retries and reports the outcome; the promise core of every mode but oneway. */
+  async #deliver(message: PreparedMessage, trace: SendTrace, deadline: number): Promise<SendResult> {
+    try {
+      const receipt = await this.#sender.deliver(message, trace, deadline, this.config.retry.maxAttempts);
+      this.#observer.success(trace, receipt.messageId, receipt.attempts);
+      return {
+        messageId: receipt.messageId,
+        topic: message.topic,
+        offset: receipt.offset,
+        attempts: receipt.attempts,
+      };
+    } catch (error) {
+      this.#observer.failure(trace, error as RocketMQError);
+      throw error;
     }
   }
 
@@ -227,14 +178,7 @@ export class Producer {
   async send(message: Message, options?: SendOptions): Promise<SendResult> {
     const prepared = this.#prepare(message);
     const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
-    try {
-      const result = await this.#deliver(prepared, 'sync', deadline, this.config.retry.maxAttempts);
-      this.#stats.modes.sync.sent++;
-      return result;
-    } catch (error) {
-      this.#stats.modes.sync.failed++;
-      throw error;
-    }
+    return this.#deliver(prepared, this.#observer.start(prepared, 'sync'), deadline);
   }
 
   /**
@@ -273,6 +217,7 @@ export class Producer {
     }
     const prepared = this.#prepare(message);
     const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    const trace = this.#observer.start(prepared, 'async');
     let settled = false;
     let finish!: () => void;
     const pending: PendingSend = {
@@ -282,18 +227,19 @@ export class Producer {
       }),
       expire: () => void settle(undefined, timeoutError(prepared.topic, 'async send')),
     };
+    // Runs once, whichever comes first: the send's own outcome or a drain deadline.
     const settle = async (result: SendResult | undefined, error: RocketMQError | undefined) => {
       if (settled) return;
       settled = true;
       try {
         if (result) {
-          this.#stats.modes.async.sent++;
+          this.#observer.success(trace, result.messageId, result.attempts);
           this.#invoke(() => callback.onSuccess(result));
           return;
         }
         const exception = error as RocketMQError;
-        this.#stats.modes.async.failed++;
-        const spooled = await this.#spool(prepared, exception);
+        this.#observer.failure(trace, exception);
+        const spooled = await this.#spool(prepared, trace, exception);
         this.#invoke(() =>
           callback.onException({ topic: prepared.topic, messageId: exception.messageId, exception, spooled }),
         );
@@ -303,8 +249,17 @@ export class Producer {
       }
     };
     this.#pending.add(pending);
-    this.#deliver(prepared, 'async', deadline, this.config.retry.maxAttempts).then(
-      (result) => settle(result, undefined),
+    this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts).then(
+      (receipt) =>
+        settle(
+          {
+            messageId: receipt.messageId,
+            topic: prepared.topic,
+            offset: receipt.offset,
+            attempts: receipt.attempts,
+          },
+          undefined,
+        ),
       (error: RocketMQError) => settle(undefined, error),
     );
     return undefined;
@@ -318,8 +273,14 @@ export class Producer {
   sendOneway(message: Message): void {
     const prepared = this.#prepare(message);
     const deadline = Date.now() + this.config.sendTimeoutMs;
+    const trace = this.#observer.start(prepared, 'oneway');
     let open = true;
     let finish!: () => void;
+    const close = () => {
+      open = false;
+      this.#pending.delete(pending);
+      finish();
+    };
     const pending: PendingSend = {
       mode: 'oneway',
       done: new Promise<void>((resolve) => {
@@ -327,46 +288,41 @@ export class Producer {
       }),
       expire: () => {
         if (!open) return;
-        open = false;
-        this.#stats.modes.oneway.dropped++;
-        this.#pending.delete(pending);
-        finish();
+        this.#observer.dropped(trace);
+        close();
       },
     };
     const batcher = this.#batcher?.accepts(prepared) ? this.#batcher : undefined;
     // Deferred so that sendOneway itself returns before the client does any work for this message.
-    (batcher
-      ? batcher.add(prepared)
-      : Promise.resolve().then(() => this.#deliver(prepared, 'oneway', deadline, 1))
-    )
-      .then(
-        () => {
-          if (open) this.#stats.modes.oneway.sent++;
-        },
-        (error: RocketMQError) => {
-          if (!open) return;
-          this.#stats.modes.oneway.failed++;
-          this.#logger.debug({ message: 'oneway send failed', code: error.code, topic: prepared.topic });
-        },
-      )
-      .finally(() => {
-        open = false;
-        this.#pending.delete(pending);
-        finish();
-      });
+    const sent = batcher
+      ? batcher.add(prepared).then(() => undefined)
+      : Promise.resolve().then(() =>
+          this.#sender.deliver(prepared, trace, deadline, 1).then((r) => r.messageId),
+        );
+    sent.then(
+      (messageId) => {
+        if (open) this.#observer.success(trace, messageId, 1);
+        if (open) close();
+      },
+      (error: RocketMQError) => {
+        if (open) this.#observer.failure(trace, error);
+        if (open) close();
+      },
+    );
     this.#pending.add(pending);
   }
 
-  async #spool(message: PreparedMessage, error: RocketMQError): Promise<boolean> {
+  async #spool(message: PreparedMessage, trace: SendTrace, error: RocketMQError): Promise<boolean> {
     if (!this.spool) return false;
     try {
       await this.spool.append(message, { code: error.code, message: error.message });
-      this.#stats.modes.async.spooled++;
+      this.#observer.spooled(trace, error);
       return true;
     } catch (spoolError) {
       this.#logger.error({
         message: 'could not spool a failed message',
         topic: message.topic,
+        keys: message.keys,
         error: spoolError as Error,
       });
       return false;
@@ -423,16 +379,11 @@ export class Producer {
   /** Resends what the spool holds; removes each record only after the broker acknowledged it. */
   async redeliverSpool(options?: RedeliverOptions): Promise<RedeliverReport> {
     if (!this.spool) return { delivered: 0, failed: 0, quarantined: 0, remaining: 0 };
-    return this.spool.redeliver(async (message) => {
-      const result = await this.#deliver(
-        message,
-        'sync',
-        Date.now() + this.config.sendTimeoutMs,
-        this.config.retry.maxAttempts,
-      );
-      this.#stats.modes.sync.sent++;
-      return result;
-    }, options);
+    return this.spool.redeliver(
+      (message) =>
+        this.#deliver(message, this.#observer.start(message, 'sync'), Date.now() + this.config.sendTimeoutMs),
+      options,
+    );
   }
 
   /**

@@ -1,0 +1,106 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ResolvedConfig } from '../config.js';
+import { ErrorCode, type RocketMQError } from '../errors.js';
+import type { PreparedMessage } from '../message.js';
+import { classifyError, looksLikeStaleChannel } from './classify.js';
+import { sleep, withDeadline } from './deadline.js';
+import type { SendObserver, SendTrace } from './observe.js';
+import type { StatsRecorder } from './stats.js';
+import type { Transport, TransportReceipt } from './transport.js';
+
+/**
+ * The retry policy around the transport: only retryable errors, exponential backoff with full jitter,
+ * everything inside the caller's deadline, and one client replacement when the channel looks stale.
+ */
+export class RetryingSender {
+  readonly #transport: Transport;
+  readonly #config: ResolvedConfig;
+  readonly #observer: SendObserver;
+  readonly #stats: StatsRecorder;
+  readonly #logger: Logger;
+
+  constructor(
+    transport: Transport,
+    config: ResolvedConfig,
+    observer: SendObserver,
+    stats: StatsRecorder,
+    logger: Logger,
+  ) {
+    this.#transport = transport;
+    this.#config = config;
+    this.#observer = observer;
+    this.#stats = stats;
+    this.#logger = logger;
+  }
+
+  /** Classifies a transport failure and does what it calls for: forget a topic, replace the client. */
+  #recordFailure(
+    thrown: unknown,
+    topic: string,
+    generation: number,
+  ): { error: RocketMQError; replaced: boolean } {
+    const error = classifyError(thrown, { topic });
+    if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(topic);
+    const replaced = looksLikeStaleChannel(error) && this.#transport.reset(generation);
+    if (replaced) {
+      this.#stats.clientResets++;
+      this.#logger.warn({
+        message: 'replaced the RocketMQ client after a transport error',
+        code: error.code,
+        topic,
+      });
+    }
+    return { error, replaced };
+  }
+
+  /**
+   * Sends one message within `deadline`, in at most `maxAttempts` attempts. After an error that looks
+   * like a stale channel (the instance was frozen and its connection died silently) the client is
+   * replaced and the next attempt starts at once.
+   */
+  async deliver(
+    message: PreparedMessage,
+    trace: SendTrace,
+    deadline: number,
+    maxAttempts: number,
+  ): Promise<TransportReceipt & { attempts: number }> {
+    const { baseDelayMs, maxDelayMs } = this.#config.retry;
+    let resetDone = false;
+    for (let attempt = 1; ; attempt++) {
+      const generation = this.#transport.generation;
+      try {
+        // The last attempt may use all the time left; earlier ones get a slice, so a silently dead
+        // channel is noticed while there is still time to replace it and try again.
+        const attemptDeadline =
+          attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.#config.attemptTimeoutMs);
+        const receipt = await withDeadline(this.#transport.send(message), attemptDeadline, message.topic);
+        return { ...receipt, attempts: attempt };
+      } catch (thrown) {
+        const { error, replaced } = this.#recordFailure(thrown, message.topic, generation);
+        error.attempts = attempt;
+        if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
+        this.#observer.retry(trace, attempt, error);
+        if (replaced && !resetDone) {
+          resetDone = true;
+          continue;
+        }
+        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+        const floor = error.code === ErrorCode.TOO_MANY_REQUESTS ? baseDelayMs : 0;
+        const delay = Math.max(floor, Math.random() * ceiling);
+        if (Date.now() + delay >= deadline) throw error;
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** One call for a batch of oneway messages: a single attempt, like every oneway send. */
+  async deliverBatch(messages: PreparedMessage[]): Promise<void> {
+    const topic = messages[0]?.topic ?? '';
+    const generation = this.#transport.generation;
+    try {
+      await withDeadline(this.#transport.sendBatch(messages), Date.now() + this.#config.sendTimeoutMs, topic);
+    } catch (thrown) {
+      throw this.#recordFailure(thrown, topic, generation).error;
+    }
+  }
+}
