@@ -23,7 +23,6 @@ export async function confirmOrder(request: HttpRequest, invocation: Invocation)
       tag: 'OrderCreated',
       keys: [`ORDERID_${order.orderId}`],
       body: order,
-      ...(request.traceparent && { properties: { traceparent: request.traceparent } }),
     },
     { deadline: invocation.deadline },
   );

@@ -5,6 +5,7 @@ import { ErrorCode, EventError } from '../errors.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, shutdownSharedProducer } from '../producer/shared.js';
+import { runWithTraceparent } from '../trace-context.js';
 import {
   errorResponse,
   type Fc2HttpRequest,
@@ -160,7 +161,8 @@ export function fcHttpHandler(
     invocation: Invocation,
   ): Promise<HttpResponse> => {
     try {
-      return await handler(await toRequest(), invocation);
+      const request = await toRequest();
+      return await runWithTraceparent(request.traceparent, () => handler(request, invocation));
     } catch (error) {
       const response = errorResponse(error);
       if (response.statusCode >= 500)

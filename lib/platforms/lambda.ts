@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, shutdownSharedProducer } from '../producer/shared.js';
+import { runWithTraceparent, traceparentFromXRay } from '../trace-context.js';
 import {
   errorResponse,
   fromHttpEvent,
@@ -89,7 +90,11 @@ export function lambdaHandler<E, R>(
   return middy<E, R, Error, Context>()
     .use(injectLambdaContext(getLogger(), { resetKeys: true }))
     .use(rocketmq(options) as MiddlewareObj<E, R, Error, Context>)
-    .handler(async (event, context) => core(event, (context as RocketMQContext).rocketmq));
+    .handler(async (event, context) =>
+      runWithTraceparent(traceparentFromXRay(process.env._X_AMZN_TRACE_ID), () =>
+        core(event, (context as RocketMQContext).rocketmq),
+      ),
+    );
 }
 
 /**
@@ -107,7 +112,9 @@ export function lambdaHttpHandler(
       typeof event === 'object' && event !== null && (event as { version?: unknown }).version === '2.0';
     const toResponse = isV2 ? toApiGatewayV2Response : toApiGatewayV1Response;
     try {
-      return toResponse(await handler(fromHttpEvent(event as never, { maxBodyBytes }), invocation));
+      const request = fromHttpEvent(event as never, { maxBodyBytes });
+      // An incoming W3C header wins over the X-Ray id the runtime set for this invocation.
+      return toResponse(await runWithTraceparent(request.traceparent, () => handler(request, invocation)));
     } catch (error) {
       const response = errorResponse(error);
       if (response.statusCode >= 500)

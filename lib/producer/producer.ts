@@ -12,6 +12,7 @@ import { clientLoggerAdapter, getLogger } from '../log.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import { FileSpool } from '../spool/file-spool.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
+import { currentTraceparent } from '../trace-context.js';
 import { type DeadlineOptions, resolveDeadline, timeoutError } from './deadline.js';
 import { SendObserver, type SendTrace } from './observe.js';
 import { OnewayBatcher, type OnewayBatchingOptions } from './oneway-batcher.js';
@@ -150,7 +151,13 @@ export class Producer {
         topic: (message as Partial<Message> | undefined)?.topic,
       });
     }
-    return validateMessage(message, { maxBodyBytes: this.config.maxBodyBytes });
+    const prepared = validateMessage(message, { maxBodyBytes: this.config.maxBodyBytes });
+    const traceparent = currentTraceparent();
+    if (traceparent !== undefined && prepared.properties.traceparent === undefined) {
+      // The prepared copy is the producer's own; the caller's message is never changed.
+      (prepared.properties as Record<string, string>).traceparent = traceparent;
+    }
+    return prepared;
   }
 
   /** Sends with retries and reports the outcome; the promise core of every mode but oneway. */

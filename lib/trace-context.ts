@@ -1,0 +1,44 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * The W3C `traceparent` of the work in progress, so every message sent while handling a traced request
+ * carries it and consumers can continue the trace. The platform wrappers set it from the incoming HTTP
+ * header or the platform's own trace id; without OpenTelemetry this is the whole mechanism, with it the
+ * bridge replaces the value by the send span's own context.
+ */
+const storage = new AsyncLocalStorage<string>();
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = /^0+$/;
+
+export function runWithTraceparent<T>(traceparent: string | undefined, work: () => T): T {
+  return traceparent === undefined ? work() : storage.run(traceparent, work);
+}
+
+export function currentTraceparent(): string | undefined {
+  return storage.getStore();
+}
+
+export function isTraceparent(value: string): boolean {
+  const match = TRACEPARENT.exec(value);
+  return match !== null && !ZERO_TRACE.test(match[1] ?? '') && !ZERO_TRACE.test(match[2] ?? '');
+}
+
+/**
+ * Lambda's X-Ray header (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`)
+ * carries the same ids as a W3C traceparent: the root's two hex parts form the trace id.
+ */
+export function traceparentFromXRay(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const fields = new Map(
+    header.split(';').map((part) => {
+      const [key, ...rest] = part.trim().split('=');
+      return [key ?? '', rest.join('=')] as const;
+    }),
+  );
+  const root = /^1-([0-9a-f]{8})-([0-9a-f]{24})$/.exec(fields.get('Root') ?? '');
+  const parent = fields.get('Parent') ?? '';
+  if (!root || !/^[0-9a-f]{16}$/.test(parent)) return undefined;
+  const traceparent = `00-${root[1]}${root[2]}-${parent}-${fields.get('Sampled') === '1' ? '01' : '00'}`;
+  return isTraceparent(traceparent) ? traceparent : undefined;
+}
