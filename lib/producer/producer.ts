@@ -14,13 +14,14 @@ import { FileSpool } from '../spool/file-spool.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { currentTraceparent } from '../trace-context.js';
 import { type DeadlineOptions, resolveDeadline, timeoutError } from './deadline.js';
+import { IN_FLIGHT_DEFAULTS, InFlightLimiter, type InFlightLimits } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
 import { OnewayBatcher, type OnewayBatchingOptions } from './oneway-batcher.js';
 import { RetryingSender } from './retry.js';
 import { type ProducerStats, StatsRecorder } from './stats.js';
 import { createClientTransport, type Transport, type TransportFactory } from './transport.js';
 
-export interface ProducerOptions extends ProducerConfigOptions {
+export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
   /** Powertools logger to write to. @default the library's shared logger */
   logger?: Logger;
   /**
@@ -39,7 +40,25 @@ export interface ProducerOptions extends ProducerConfigOptions {
   onewayBatching?: boolean | OnewayBatchingOptions;
 }
 
-const PRODUCER_KEYS = new Set([...CONFIG_KEYS, 'logger', 'spool', 'transportFactory', 'onewayBatching']);
+function positiveLimit(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RocketMQError(
+      ErrorCode.CONFIG_INVALID,
+      `${name} must be an integer ≥ 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+const PRODUCER_KEYS = new Set([
+  ...CONFIG_KEYS,
+  'logger',
+  'spool',
+  'transportFactory',
+  'onewayBatching',
+  'maxInFlight',
+  'maxInFlightBytes',
+]);
 const BATCHING_KEYS = new Set(['maxMessages', 'maxBytes', 'lingerMs']);
 
 export interface SendResult {
@@ -110,6 +129,8 @@ export class Producer {
   readonly #observer: SendObserver;
   readonly #sender: RetryingSender;
   readonly #batcher: OnewayBatcher | undefined;
+  readonly #limits: Required<InFlightLimits>;
+  readonly #limiter: InFlightLimiter;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProducerOptions = {}) {
@@ -117,7 +138,23 @@ export class Producer {
       throw new RocketMQError(ErrorCode.CONFIG_INVALID, 'producer options must be an object');
     }
     rejectUnknownKeys(options, PRODUCER_KEYS, 'producer');
-    const { logger, spool, transportFactory, onewayBatching, ...configOptions } = options;
+    const {
+      logger,
+      spool,
+      transportFactory,
+      onewayBatching,
+      maxInFlight,
+      maxInFlightBytes,
+      ...configOptions
+    } = options;
+    this.#limits = {
+      maxInFlight: positiveLimit(maxInFlight ?? IN_FLIGHT_DEFAULTS.maxInFlight, 'maxInFlight'),
+      maxInFlightBytes: positiveLimit(
+        maxInFlightBytes ?? IN_FLIGHT_DEFAULTS.maxInFlightBytes,
+        'maxInFlightBytes',
+      ),
+    };
+    this.#limiter = new InFlightLimiter(this.#limits);
     this.config = resolveConfig(configOptions);
     this.#logger = logger ?? getLogger();
     this.spool = resolveSpool(spool);
@@ -251,24 +288,54 @@ export class Producer {
           callback.onException({ topic: prepared.topic, messageId: exception.messageId, exception, spooled }),
         );
       } finally {
+        leaveQueue();
         this.#pending.delete(pending);
         finish();
       }
     };
+    let leaveQueue = () => undefined as unknown;
     this.#pending.add(pending);
-    this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts).then(
-      (receipt) =>
-        settle(
-          {
-            messageId: receipt.messageId,
-            topic: prepared.topic,
-            offset: receipt.offset,
-            attempts: receipt.attempts,
-          },
-          undefined,
-        ),
-      (error: RocketMQError) => settle(undefined, error),
-    );
+    const bytes = prepared.body.length;
+    const start = () => {
+      this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts).then(
+        (receipt) => {
+          this.#limiter.release(bytes);
+          void settle(
+            {
+              messageId: receipt.messageId,
+              topic: prepared.topic,
+              offset: receipt.offset,
+              attempts: receipt.attempts,
+            },
+            undefined,
+          );
+        },
+        (error: RocketMQError) => {
+          this.#limiter.release(bytes);
+          void settle(undefined, error);
+        },
+      );
+    };
+    if (this.#limiter.tryAcquire(bytes)) {
+      start();
+    } else {
+      // Over the in-flight bound an async send waits for room, within its own deadline.
+      const leave = this.#limiter.enqueue(bytes, () => {
+        clearTimeout(timer);
+        if (settled) this.#limiter.release(bytes);
+        else start();
+      });
+      const timer = setTimeout(
+        () => {
+          if (leave()) void settle(undefined, this.#throttled(prepared.topic));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      leaveQueue = () => {
+        clearTimeout(timer);
+        leave();
+      };
+    }
     return undefined;
   }
 
@@ -299,6 +366,12 @@ export class Producer {
         close();
       },
     };
+    const bytes = prepared.body.length;
+    if (!this.#limiter.tryAcquire(bytes)) {
+      // Over the in-flight bound a oneway send is dropped, never queued: it must not block its caller.
+      this.#observer.dropped(trace);
+      return;
+    }
     const batcher = this.#batcher?.accepts(prepared) ? this.#batcher : undefined;
     // Deferred so that sendOneway itself returns before the client does any work for this message.
     const sent = batcher
@@ -308,15 +381,26 @@ export class Producer {
         );
     sent.then(
       (messageId) => {
+        this.#limiter.release(bytes);
         if (open) this.#observer.success(trace, messageId, 1);
         if (open) close();
       },
       (error: RocketMQError) => {
+        this.#limiter.release(bytes);
         if (open) this.#observer.failure(trace, error);
         if (open) close();
       },
     );
     this.#pending.add(pending);
+  }
+
+  #throttled(topic: string): RocketMQError {
+    const { maxInFlight, maxInFlightBytes } = this.#limits;
+    return new RocketMQError(
+      ErrorCode.THROTTLED,
+      `too many sends in flight (bounds: ${maxInFlight} sends, ${maxInFlightBytes} bytes); no room came free before the send's deadline`,
+      { topic },
+    );
   }
 
   async #spool(message: PreparedMessage, trace: SendTrace, error: RocketMQError): Promise<boolean> {

@@ -1,0 +1,86 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { createProducer, ErrorCode, type Producer, type SendFailure } from '../../lib/index.js';
+
+let broker: LocalBroker;
+const producers: Producer[] = [];
+
+function producerFor(options: Parameters<typeof createProducer>[0]) {
+  const producer = createProducer({ endpoints: broker.endpoint, ...options });
+  producers.push(producer);
+  return producer;
+}
+
+beforeAll(async () => {
+  broker = await startLocalBroker();
+});
+afterEach(async () => {
+  broker.faults.reset();
+  await Promise.all(producers.splice(0).map((p) => p.shutdown({ timeoutMs: 10_000 })));
+});
+afterAll(async () => {
+  await broker.stop();
+});
+
+describe('in-flight bounds', () => {
+  it('drops and counts oneway sends past the bound, never throws', async () => {
+    const producer = producerFor({ maxInFlight: 10 });
+    await producer.send({ topic: 'metrics', body: 'warm-up' });
+    broker.faults.delayMs = 100;
+    for (let i = 0; i < 50; i++) expect(() => producer.sendOneway({ topic: 'metrics', body: `m${i}` })).not.toThrow();
+    expect(producer.stats().oneway.dropped).toBe(40);
+    await producer.drain({ timeoutMs: 5000 });
+    expect(producer.stats().oneway).toMatchObject({ sent: 10, dropped: 40 });
+  });
+
+  it('makes async sends past the bound wait for room, in order, within their deadline', async () => {
+    const producer = producerFor({ maxInFlight: 4 });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    broker.faults.delayMs = 50;
+    const order: number[] = [];
+    const results = Array.from({ length: 12 }, (_, i) =>
+      producer.sendAsync({ topic: 'orders', keys: [`wait-${i}`], body: 'x' }, { timeoutMs: 5000 }).then(() => order.push(i)),
+    );
+    await Promise.all(results);
+    expect(order).toHaveLength(12);
+    expect(producer.stats().async).toMatchObject({ sent: 12, failed: 0 });
+  });
+
+  it('fails an async send that found no room before its deadline with THROTTLED', async () => {
+    const producer = producerFor({ maxInFlight: 1 });
+    await producer.send({ topic: 'orders', body: 'warm-up' });
+    broker.faults.delayMs = 500;
+    const failures: SendFailure[] = [];
+    const callback = { onSuccess: () => undefined, onException: (f: SendFailure) => failures.push(f) };
+    producer.sendAsync({ topic: 'orders', body: 'holds the slot' }, callback, { timeoutMs: 3000 });
+    producer.sendAsync({ topic: 'orders', body: 'waits' }, callback, { timeoutMs: 100 });
+    await producer.drain({ timeoutMs: 3000 });
+    expect(failures.map((f) => f.exception.code)).toEqual([ErrorCode.THROTTLED]);
+    expect(failures[0]?.exception.message).toMatch(/too many sends in flight/);
+  });
+
+  it('rejects nonsense bounds', () => {
+    expect(() => createProducer({ endpoints: broker.endpoint, maxInFlight: 0 })).toThrow(/maxInFlight/);
+    expect(() => createProducer({ endpoints: broker.endpoint, maxInFlightBytes: -1 })).toThrow(/maxInFlightBytes/);
+  });
+
+  it('100,000 oneway sends against a slow broker keep memory bounded', async () => {
+    const producer = producerFor({ maxInFlight: 2000 });
+    await producer.send({ topic: 'logs', body: 'warm-up' });
+    broker.faults.delayMs = 200;
+    const before = process.memoryUsage().heapUsed;
+    let peakInFlight = 0;
+    for (let i = 0; i < 100_000; i++) {
+      producer.sendOneway({ topic: 'logs', body: 'a log line of moderate length, about sixty bytes long' });
+      if (i % 1000 === 0) peakInFlight = Math.max(peakInFlight, producer.stats().inFlight);
+    }
+    const grownMiB = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+    expect(peakInFlight).toBeLessThanOrEqual(2000);
+    expect(producer.stats().oneway.dropped).toBeGreaterThanOrEqual(98_000);
+    // Unbounded, 100k pending sends hold several hundred MiB; bounded, a small fraction of that.
+    expect(grownMiB).toBeLessThan(150);
+    broker.faults.delayMs = 0;
+    await producer.drain({ timeoutMs: 10_000 });
+    expect(producer.stats().inFlight).toBe(0);
+  });
+});
