@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Plugin } from 'esbuild';
+import { ROOT_DIR } from './targets.js';
+
+/** esbuild plugins that make the RocketMQ client bundle into one self-sufficient file. */
+
+const CRC32_SHIM = join(ROOT_DIR, 'infra', 'build', 'crc32-shim.ts');
+const EGG_LOGGER_SHIM = join(ROOT_DIR, 'infra', 'build', 'egg-logger-shim.ts');
+
+/** Resolves `@node-rs/crc32` (a native addon) to a pure JavaScript implementation. */
+export function nativeCrc32Shim(): Plugin {
+  return {
+    name: 'native-crc32-shim',
+    setup(build) {
+      build.onResolve({ filter: /^@node-rs\/crc32$/ }, () => ({ path: CRC32_SHIM }));
+    },
+  };
+}
+
+/** Replaces the client's default file logger (see egg-logger-shim.ts); only for imports from the client. */
+export function withoutClientFileLogger(): Plugin {
+  return {
+    name: 'without-client-file-logger',
+    setup(build) {
+      build.onResolve({ filter: /^egg-logger$/ }, (args) =>
+        /[\\/]rocketmq-client-nodejs[\\/]/.test(args.importer) ? { path: EGG_LOGGER_SHIM } : undefined,
+      );
+    },
+  };
+}
+
+// rocketmq-client-nodejs 1.0.x, dist/client/UserAgent.js: reads its own package.json next to itself at
+// load time. Inside a bundle `__dirname` is the bundle's folder, where no such file exists.
+const USER_AGENT_FILE = /[\\/]rocketmq-client-nodejs[\\/]dist[\\/]client[\\/]UserAgent\.js$/;
+const VERSION_READ =
+  /JSON\.parse\(\(0,\s*\w+\.readFileSync\)\(\w+\.default\.join\(__dirname,\s*'\.\.\/\.\.\/package\.json'\),\s*'utf-8'\)\)\.version/;
+
+/** The client's version, read once at build time; the client puts it in its user agent. */
+function clientVersion(): string {
+  const require = createRequire(join(ROOT_DIR, 'package.json'));
+  const manifest = require('rocketmq-client-nodejs/package.json') as { version: string };
+  return manifest.version;
+}
+
+/**
+ * Replaces the client's run-time read of its package.json with the version as a literal. Fails the build
+ * when the code no longer has the expected shape, so a client upgrade cannot silently ship a bundle that
+ * throws ENOENT on load.
+ */
+export function inlineClientVersion(): Plugin {
+  return {
+    name: 'inline-rocketmq-client-version',
+    setup(build) {
+      build.onLoad({ filter: USER_AGENT_FILE }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!VERSION_READ.test(source)) {
+          return {
+            errors: [
+              {
+                text:
+                  'rocketmq-client-nodejs UserAgent.js no longer reads its version the way ' +
+                  'infra/build/esbuild-plugins.ts expects; update the pattern',
+              },
+            ],
+          };
+        }
+        return { contents: source.replace(VERSION_READ, JSON.stringify(clientVersion())), loader: 'js' };
+      });
+    },
+  };
+}
