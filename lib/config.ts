@@ -24,7 +24,8 @@ export interface ProducerConfigOptions {
   /** Instance id of ApsaraMQ (namespace). Env `ROCKETMQ_NAMESPACE`. @default '' */
   namespace?: string;
   /**
-   * Env `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET` / `ALIBABA_CLOUD_SECURITY_TOKEN`.
+   * Env `ROCKETMQ_ACCESS_KEY` / `ROCKETMQ_SECRET_KEY` (e.g. an ApsaraMQ instance's username and password),
+   * else `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET` / `ALIBABA_CLOUD_SECURITY_TOKEN`.
    * @default none (the broker must allow anonymous access, as the embedded one does)
    */
   credentials?: Credentials;
@@ -123,23 +124,46 @@ function resolveEndpoints(value: string | undefined): string {
   return list.join(';');
 }
 
+/**
+ * `ROCKETMQ_ACCESS_KEY` / `ROCKETMQ_SECRET_KEY` (ApsaraMQ instance username and password) win over the
+ * `ALIBABA_CLOUD_*` AccessKey variables: FC 3.0 puts the function role's STS credentials under those
+ * names, which are not what a RocketMQ instance with its own users expects.
+ */
+function credentialsFromEnv(env: Env) {
+  if (env.ROCKETMQ_ACCESS_KEY || env.ROCKETMQ_SECRET_KEY) {
+    return {
+      accessKeyId: env.ROCKETMQ_ACCESS_KEY,
+      accessKeySecret: env.ROCKETMQ_SECRET_KEY,
+      securityToken: env.ROCKETMQ_SECURITY_TOKEN,
+      names: ['ROCKETMQ_ACCESS_KEY', 'ROCKETMQ_SECRET_KEY'],
+    };
+  }
+  return {
+    accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+    accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+    securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN,
+    names: ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'],
+  };
+}
+
 function resolveCredentials(option: Credentials | undefined, env: Env): Credentials | undefined {
   if (option !== undefined) {
     if (option === null || typeof option !== 'object') throw new ConfigError('credentials must be an object');
     rejectUnknownKeys(option, CREDENTIAL_KEYS, 'credentials');
   }
-  const accessKeyId = option?.accessKeyId ?? env.ALIBABA_CLOUD_ACCESS_KEY_ID;
-  const accessKeySecret = option?.accessKeySecret ?? env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-  const securityToken = option?.securityToken ?? env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  const fromEnv = credentialsFromEnv(env);
+  const accessKeyId = option?.accessKeyId ?? fromEnv.accessKeyId;
+  const accessKeySecret = option?.accessKeySecret ?? fromEnv.accessKeySecret;
+  const securityToken = option?.securityToken ?? fromEnv.securityToken;
   if (!accessKeyId && !accessKeySecret) {
     if (securityToken) throw new ConfigError('a security token was given without an AccessKey pair');
     return undefined;
   }
   // Name only which half is missing: the value of the other half must never reach an error message.
   if (!accessKeyId)
-    throw new ConfigError('AccessKey secret given without an AccessKey id (ALIBABA_CLOUD_ACCESS_KEY_ID)');
+    throw new ConfigError(`AccessKey secret given without an AccessKey id (${fromEnv.names[0]})`);
   if (!accessKeySecret) {
-    throw new ConfigError('AccessKey id given without an AccessKey secret (ALIBABA_CLOUD_ACCESS_KEY_SECRET)');
+    throw new ConfigError(`AccessKey id given without an AccessKey secret (${fromEnv.names[1]})`);
   }
   return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
 }

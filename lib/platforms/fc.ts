@@ -56,7 +56,11 @@ function contextCredentials(context: FcContext): Credentials | undefined {
 }
 
 function configuredCredentialsExist(options: FcHandlerOptions | undefined): boolean {
-  return options?.producer?.credentials !== undefined || Boolean(process.env.ALIBABA_CLOUD_ACCESS_KEY_ID);
+  const { ROCKETMQ_ACCESS_KEY, ALIBABA_CLOUD_ACCESS_KEY_ID } = process.env;
+  return (
+    options?.producer?.credentials !== undefined ||
+    Boolean(ROCKETMQ_ACCESS_KEY || ALIBABA_CLOUD_ACCESS_KEY_ID)
+  );
 }
 
 /** The shared producer for this instance, on the context's credentials when nothing else provides any. */

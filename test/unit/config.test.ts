@@ -37,6 +37,24 @@ describe('resolveConfig', () => {
     });
   });
 
+  it('prefers ROCKETMQ_ACCESS_KEY / ROCKETMQ_SECRET_KEY over the ALIBABA_CLOUD_* pair', () => {
+    const env = {
+      ROCKETMQ_ENDPOINTS: 'h:1',
+      ROCKETMQ_ACCESS_KEY: 'instance-user',
+      ROCKETMQ_SECRET_KEY: 'instance-password',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'STS.role',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'role-secret',
+      ALIBABA_CLOUD_SECURITY_TOKEN: 'role-token',
+    };
+    expect(resolveConfig({}, env).credentials).toEqual({
+      accessKeyId: 'instance-user',
+      accessKeySecret: 'instance-password',
+    });
+    expect(() => resolveConfig({}, { ROCKETMQ_ENDPOINTS: 'h:1', ROCKETMQ_ACCESS_KEY: 'u' })).toThrow(
+      /ROCKETMQ_SECRET_KEY/,
+    );
+  });
+
   it('names the missing endpoint and how to get one', () => {
     expect(() => resolveConfig({}, {})).toThrow(/ROCKETMQ_ENDPOINTS/);
     try {
