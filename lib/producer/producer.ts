@@ -1,117 +1,29 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import {
-  CONFIG_KEYS,
-  type Credentials,
-  type ProducerConfigOptions,
-  type ResolvedConfig,
-  rejectUnknownKeys,
-  resolveConfig,
-} from '../config.js';
+import { type Credentials, type ResolvedConfig, rejectUnknownKeys, resolveConfig } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import { clientLoggerAdapter, getLogger } from '../log.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
-import { FileSpool } from '../spool/file-spool.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { currentTraceparent } from '../trace-context.js';
 import { type DeadlineOptions, resolveDeadline, timeoutError } from './deadline.js';
-import { IN_FLIGHT_DEFAULTS, InFlightLimiter, type InFlightLimits } from './in-flight.js';
+import { InFlightLimiter, type InFlightLimits } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
-import { OnewayBatcher, type OnewayBatchingOptions } from './oneway-batcher.js';
+import { OnewayBatcher } from './oneway-batcher.js';
+import {
+  PRODUCER_KEYS,
+  type ProducerOptions,
+  resolveBatching,
+  resolveLimits,
+  resolveSpool,
+} from './options.js';
+import { drainPending, type PendingSend } from './pending.js';
 import { RetryingSender } from './retry.js';
 import { type ProducerStats, StatsRecorder } from './stats.js';
-import { createClientTransport, type Transport, type TransportFactory } from './transport.js';
+import { createClientTransport, type Transport } from './transport.js';
+import type { DrainResult, SendCallback, SendOptions, SendResult } from './types.js';
 
-export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
-  /** Powertools logger to write to. @default the library's shared logger */
-  logger?: Logger;
-  /**
-   * Where failed async sends are persisted for later delivery: a {@link Spool}, `true` for a
-   * {@link FileSpool} in its default directory, or `{ dir }`. Env `ROCKETMQ_SPOOL_DIR` turns on a file
-   * spool there. @default none: failures only reach the callback
-   */
-  spool?: Spool | boolean | { dir: string };
-  /** Replaces the transport; meant for fault-injection tests. @default the official client */
-  transportFactory?: TransportFactory;
-  /**
-   * Lets oneway sends of one topic share a SendMessage call (`true` for the defaults). Consumers then
-   * see one message id for the whole batch on a real proxy; see {@link OnewayBatchingOptions}.
-   * @default false
-   */
-  onewayBatching?: boolean | OnewayBatchingOptions;
-}
-
-function positiveLimit(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      `${name} must be an integer ≥ 1, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-const PRODUCER_KEYS = new Set([
-  ...CONFIG_KEYS,
-  'logger',
-  'spool',
-  'transportFactory',
-  'onewayBatching',
-  'maxInFlight',
-  'maxInFlightBytes',
-]);
-const BATCHING_KEYS = new Set(['maxMessages', 'maxBytes', 'lingerMs']);
-
-export interface SendResult {
-  /** The id the broker stored the message under. */
-  messageId: string;
-  topic: string;
-  /** Queue offset reported by the broker. */
-  offset: number;
-  /** Attempts it took, the first one included. */
-  attempts: number;
-}
-
-/** What `onException` receives, shaped like ONS's OnExceptionContext. */
-export interface SendFailure {
-  topic: string;
-  /** Set when the broker assigned an id before failing; usually undefined. */
-  messageId: string | undefined;
-  exception: RocketMQError;
-  /** Whether the message was written to the spool for later delivery. */
-  spooled: boolean;
-}
-
-export interface SendCallback {
-  onSuccess(result: SendResult): void;
-  onException(failure: SendFailure): void;
-}
-
-export type SendOptions = DeadlineOptions;
-
-export interface DrainResult {
-  /** Sends that settled on their own while draining. */
-  settled: number;
-  /** Async sends failed with TIMEOUT at the deadline (and spooled if a spool is configured). */
-  expiredAsync: number;
-  /** Oneway sends abandoned at the deadline. */
-  droppedOneway: number;
-}
-
-interface PendingSend {
-  mode: 'async' | 'oneway';
-  /** Resolves once the send is fully settled (callback delivered, spool written). */
-  done: Promise<void>;
-  /** Called at a drain deadline; settles the send as timed out if it is still open. */
-  expire(): void;
-}
-
-function resolveSpool(option: ProducerOptions['spool']): Spool | undefined {
-  if (option === undefined) return process.env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
-  if (option === false) return undefined;
-  if (option === true) return new FileSpool();
-  if ('append' in option) return option;
-  return new FileSpool({ dir: option.dir });
-}
+export type { ProducerOptions } from './options.js';
+export type { DrainResult, SendCallback, SendFailure, SendOptions, SendResult } from './types.js';
 
 /**
  * A RocketMQ producer with the three send modes of ApsaraMQ's normal messages on one promise core:
@@ -147,13 +59,7 @@ export class Producer {
       maxInFlightBytes,
       ...configOptions
     } = options;
-    this.#limits = {
-      maxInFlight: positiveLimit(maxInFlight ?? IN_FLIGHT_DEFAULTS.maxInFlight, 'maxInFlight'),
-      maxInFlightBytes: positiveLimit(
-        maxInFlightBytes ?? IN_FLIGHT_DEFAULTS.maxInFlightBytes,
-        'maxInFlightBytes',
-      ),
-    };
+    this.#limits = resolveLimits({ maxInFlight, maxInFlightBytes });
     this.#limiter = new InFlightLimiter(this.#limits);
     this.config = resolveConfig(configOptions);
     this.#logger = logger ?? getLogger();
@@ -170,11 +76,9 @@ export class Producer {
       this.#stats,
       this.#logger,
     );
-    if (onewayBatching) {
-      const batching = onewayBatching === true ? {} : onewayBatching;
-      rejectUnknownKeys(batching, BATCHING_KEYS, 'onewayBatching');
+    const batching = resolveBatching(onewayBatching);
+    if (batching)
       this.#batcher = new OnewayBatcher(batching, (messages) => this.#sender.deliverBatch(messages));
-    }
   }
 
   /** Whether `shutdown()` was called. */
@@ -439,28 +343,8 @@ export class Producer {
    */
   async drain(options?: DeadlineOptions): Promise<DrainResult> {
     const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
-    const result: DrainResult = { settled: 0, expiredAsync: 0, droppedOneway: 0 };
     this.#batcher?.flushAll();
-    while (this.#pending.size > 0) {
-      const remaining = deadline - Date.now();
-      const batch = [...this.#pending];
-      if (remaining <= 0) {
-        for (const pending of batch) {
-          if (pending.mode === 'async') result.expiredAsync++;
-          else result.droppedOneway++;
-          pending.expire();
-        }
-        await Promise.all(batch.map((pending) => pending.done));
-        break;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, remaining);
-      });
-      await Promise.race([Promise.all(batch.map((pending) => pending.done)), timedOut]);
-      clearTimeout(timer);
-      result.settled += batch.filter((pending) => !this.#pending.has(pending)).length;
-    }
+    const result = await drainPending(this.#pending, deadline);
     if (result.expiredAsync + result.droppedOneway > 0) {
       this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });
     }

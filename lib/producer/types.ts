@@ -1,0 +1,38 @@
+import type { RocketMQError } from '../errors.js';
+import type { DeadlineOptions } from './deadline.js';
+
+export interface SendResult {
+  /** The id the broker stored the message under. */
+  messageId: string;
+  topic: string;
+  /** Queue offset reported by the broker. */
+  offset: number;
+  /** Attempts it took, the first one included. */
+  attempts: number;
+}
+
+/** What `onException` receives, shaped like ONS's OnExceptionContext. */
+export interface SendFailure {
+  topic: string;
+  /** Set when the broker assigned an id before failing; usually undefined. */
+  messageId: string | undefined;
+  exception: RocketMQError;
+  /** Whether the message was written to the spool for later delivery. */
+  spooled: boolean;
+}
+
+export interface SendCallback {
+  onSuccess(result: SendResult): void;
+  onException(failure: SendFailure): void;
+}
+
+export type SendOptions = DeadlineOptions;
+
+export interface DrainResult {
+  /** Sends that settled on their own while draining. */
+  settled: number;
+  /** Async sends failed with TIMEOUT at the deadline (and spooled if a spool is configured). */
+  expiredAsync: number;
+  /** Oneway sends abandoned at the deadline. */
+  droppedOneway: number;
+}
