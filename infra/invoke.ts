@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
+import { runCli, UsageError } from './cli.js';
 import { type LocalBroker, startLocalBroker } from './local-broker/index.js';
 
 const USAGE = `Usage: npm run invoke -- -f <function> -p <event.json|-> [options]
@@ -29,8 +30,6 @@ interface Options {
   timeoutSeconds: number;
   tail: boolean;
 }
-
-class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseArgs({
@@ -136,18 +135,7 @@ function printTail(broker: LocalBroker): void {
   }
 }
 
-async function main(): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function invokeCommand(options: Options): Promise<number> {
   const printResult = reserveStdout();
   if (options.envFile) process.loadEnvFile(options.envFile);
   let broker: LocalBroker | undefined;
@@ -176,4 +164,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+await runCli(USAGE, parseOptions, invokeCommand);

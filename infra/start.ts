@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { runCli } from './cli.js';
 import { type DevServerOptions, startDevServer } from './dev-server.js';
 
 const USAGE = `Usage: npm start -- [options]
@@ -38,19 +39,7 @@ function parseOptions(argv: string[]): Omit<DevServerOptions, 'print'> | undefin
   };
 }
 
-async function main(): Promise<void> {
-  let options: Omit<DevServerOptions, 'print'> | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+async function serve(options: Omit<DevServerOptions, 'print'>): Promise<number> {
   // Function logs stay quiet unless asked for: the tail of stored messages is what this screen is for.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   const server = await startDevServer({ ...options, print: (line) => process.stdout.write(`${line}\n`) });
@@ -66,6 +55,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  return 0;
 }
 
-await main();
+await runCli(USAGE, parseOptions, serve);

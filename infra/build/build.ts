@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runCli, UsageError } from '../cli.js';
 import { listFunctions } from '../emulate.js';
 import { BundleError, bundle } from './bundle.js';
 import { forbiddenInputs, missingRequireBanner } from './checks.js';
@@ -43,7 +44,6 @@ Options:
 
 Exit codes: 0 built and within budget; 1 a bundle failed to build, failed a check or is over budget; 2 usage.`;
 
-class UsageError extends Error {}
 class CheckError extends Error {}
 
 interface Options {
@@ -177,18 +177,7 @@ async function buildAll(options: Options): Promise<BuildReport> {
   return report;
 }
 
-async function main(): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function buildCommand(options: Options): Promise<number> {
   try {
     const report = await buildAll(options);
     process.stdout.write(
@@ -212,4 +201,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+await runCli(USAGE, parseOptions, buildCommand);

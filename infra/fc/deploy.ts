@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import FC from '@alicloud/fc2';
+import { runCli, UsageError } from '../cli.js';
 import { applyPlan, DeployStepError, type FcApi } from './apply.js';
 import { ConfigFileError, DEFAULT_CONFIG_FILE, readConfigFile, resolveConfig } from './config.js';
 import { buildPlan, type FunctionStep } from './plan.js';
@@ -31,8 +32,6 @@ Environment:
   ROCKETMQ_ENDPOINTS, OSS_BUCKET, ...                            values config.json refers to as \${NAME}
 
 Exit codes: 0 deployed (or planned); 1 an FC call failed; 2 usage error, invalid config or missing values.`;
-
-class UsageError extends Error {}
 
 interface Options {
   dryRun: boolean;
@@ -168,18 +167,7 @@ async function deploy(options: Options, env: NodeJS.ProcessEnv): Promise<number>
   return 0;
 }
 
-async function main(): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function deployCommand(options: Options): Promise<number> {
   try {
     return options.dryRun ? await dryRun(options, process.env) : await deploy(options, process.env);
   } catch (error) {
@@ -195,4 +183,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+await runCli(USAGE, parseOptions, deployCommand);

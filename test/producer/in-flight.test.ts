@@ -1,33 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createProducer, ErrorCode, type Producer, type SendFailure } from '../../lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { createProducer, ErrorCode, type SendFailure } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
-let broker: LocalBroker;
-const producers: Producer[] = [];
-
-function producerFor(options: Parameters<typeof createProducer>[0]) {
-  const producer = createProducer({ endpoints: broker.endpoint, ...options });
-  producers.push(producer);
-  return producer;
-}
-
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
-afterEach(async () => {
-  broker.faults.reset();
-  await Promise.all(producers.splice(0).map((p) => p.shutdown({ timeoutMs: 10_000 })));
-});
-afterAll(async () => {
-  await broker.stop();
-});
+const fixture = useBroker();
+const producerFor = fixture.producerFor.bind(fixture);
 
 describe('in-flight bounds', () => {
   it('drops and counts oneway sends past the bound, never throws', async () => {
     const producer = producerFor({ maxInFlight: 10 });
     await producer.send({ topic: 'metrics', body: 'warm-up' });
-    broker.faults.delayMs = 100;
-    for (let i = 0; i < 50; i++) expect(() => producer.sendOneway({ topic: 'metrics', body: `m${i}` })).not.toThrow();
+    fixture.broker.faults.delayMs = 100;
+    for (let i = 0; i < 50; i++)
+      expect(() => producer.sendOneway({ topic: 'metrics', body: `m${i}` })).not.toThrow();
     expect(producer.stats().oneway.dropped).toBe(40);
     await producer.drain({ timeoutMs: 5000 });
     expect(producer.stats().oneway).toMatchObject({ sent: 10, dropped: 40 });
@@ -36,10 +20,12 @@ describe('in-flight bounds', () => {
   it('makes async sends past the bound wait for room, in order, within their deadline', async () => {
     const producer = producerFor({ maxInFlight: 4 });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    broker.faults.delayMs = 50;
+    fixture.broker.faults.delayMs = 50;
     const order: number[] = [];
     const results = Array.from({ length: 12 }, (_, i) =>
-      producer.sendAsync({ topic: 'orders', keys: [`wait-${i}`], body: 'x' }, { timeoutMs: 5000 }).then(() => order.push(i)),
+      producer
+        .sendAsync({ topic: 'orders', keys: [`wait-${i}`], body: 'x' }, { timeoutMs: 5000 })
+        .then(() => order.push(i)),
     );
     await Promise.all(results);
     expect(order).toHaveLength(12);
@@ -49,7 +35,7 @@ describe('in-flight bounds', () => {
   it('fails an async send that found no room before its deadline with THROTTLED', async () => {
     const producer = producerFor({ maxInFlight: 1 });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    broker.faults.delayMs = 500;
+    fixture.broker.faults.delayMs = 500;
     const failures: SendFailure[] = [];
     const callback = { onSuccess: () => undefined, onException: (f: SendFailure) => failures.push(f) };
     producer.sendAsync({ topic: 'orders', body: 'holds the slot' }, callback, { timeoutMs: 3000 });
@@ -60,14 +46,18 @@ describe('in-flight bounds', () => {
   });
 
   it('rejects nonsense bounds', () => {
-    expect(() => createProducer({ endpoints: broker.endpoint, maxInFlight: 0 })).toThrow(/maxInFlight/);
-    expect(() => createProducer({ endpoints: broker.endpoint, maxInFlightBytes: -1 })).toThrow(/maxInFlightBytes/);
+    expect(() => createProducer({ endpoints: fixture.broker.endpoint, maxInFlight: 0 })).toThrow(
+      /maxInFlight/,
+    );
+    expect(() => createProducer({ endpoints: fixture.broker.endpoint, maxInFlightBytes: -1 })).toThrow(
+      /maxInFlightBytes/,
+    );
   });
 
   it('100,000 oneway sends against a slow broker keep memory bounded', async () => {
     const producer = producerFor({ maxInFlight: 2000 });
     await producer.send({ topic: 'logs', body: 'warm-up' });
-    broker.faults.delayMs = 200;
+    fixture.broker.faults.delayMs = 200;
     const before = process.memoryUsage().heapUsed;
     let peakInFlight = 0;
     for (let i = 0; i < 100_000; i++) {
@@ -79,7 +69,7 @@ describe('in-flight bounds', () => {
     expect(producer.stats().oneway.dropped).toBeGreaterThanOrEqual(98_000);
     // Unbounded, 100k pending sends hold several hundred MiB; bounded, a small fraction of that.
     expect(grownMiB).toBeLessThan(150);
-    broker.faults.delayMs = 0;
+    fixture.broker.faults.delayMs = 0;
     await producer.drain({ timeoutMs: 10_000 });
     expect(producer.stats().inFlight).toBe(0);
   });

@@ -1,41 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createProducer, type Producer } from '../../lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { createProducer } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
-let broker: LocalBroker;
-const producers: Producer[] = [];
-
-function producerFor(options: Parameters<typeof createProducer>[0]) {
-  const producer = createProducer({ endpoints: broker.endpoint, ...options });
-  producers.push(producer);
-  return producer;
-}
-
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
-afterEach(async () => {
-  broker.faults.reset();
-  await Promise.all(producers.splice(0).map((p) => p.shutdown()));
-});
-afterAll(async () => {
-  await broker.stop();
-});
+const fixture = useBroker();
+const producerFor = fixture.producerFor.bind(fixture);
 
 describe('oneway micro-batching', () => {
   it('stores every message, each under its own keys, in far fewer calls', async () => {
     const producer = producerFor({ onewayBatching: { maxMessages: 64, lingerMs: 5 } });
     await producer.send({ topic: 'logs', body: 'warm-up' });
-    const callsBefore = broker.stats().sendMessageCalls;
-    const storedBefore = broker.messages('logs').length;
+    const callsBefore = fixture.broker.stats().sendMessageCalls;
+    const storedBefore = fixture.broker.messages('logs').length;
     for (let i = 0; i < 500; i++)
       producer.sendOneway({ topic: 'logs', tag: 'app', keys: [`line-${i}`], body: `line ${i}` });
     await producer.drain({ timeoutMs: 5000 });
-    const stored = broker.messages('logs').slice(storedBefore);
+    const stored = fixture.broker.messages('logs').slice(storedBefore);
     expect(stored).toHaveLength(500);
     expect(new Set(stored.map((m) => m.keys[0])).size).toBe(500);
     expect(stored.every((m) => m.tag === 'app')).toBe(true);
-    const calls = broker.stats().sendMessageCalls - callsBefore;
+    const calls = fixture.broker.stats().sendMessageCalls - callsBefore;
     expect(calls).toBeLessThanOrEqual(Math.ceil(500 / 64) + 2);
     expect(producer.stats().oneway).toMatchObject({ sent: 500, failed: 0 });
   });
@@ -51,7 +34,7 @@ describe('oneway micro-batching', () => {
   it('counts a failed batch per message and never throws', async () => {
     const producer = producerFor({ onewayBatching: { lingerMs: 50 } });
     await producer.send({ topic: 'logs', body: 'warm-up' });
-    broker.faults.failNextSends(1, 50001);
+    fixture.broker.faults.failNextSends(1, 50001);
     for (let i = 0; i < 10; i++)
       expect(() => producer.sendOneway({ topic: 'logs', body: `x${i}` })).not.toThrow();
     await producer.drain();
@@ -70,7 +53,7 @@ describe('oneway micro-batching', () => {
 
   it('rejects unknown batching options by name', () => {
     expect(() =>
-      createProducer({ endpoints: broker.endpoint, onewayBatching: { maxMesages: 2 } as never }),
+      createProducer({ endpoints: fixture.broker.endpoint, onewayBatching: { maxMesages: 2 } as never }),
     ).toThrow(/unknown onewayBatching option: maxMesages/);
   });
 });

@@ -1,41 +1,22 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createProducer, ErrorCode, FileSpool, type Producer, type SendFailure } from '../../lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, FileSpool, type SendFailure } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
-let broker: LocalBroker;
-const producers: Producer[] = [];
-
-function producerFor(options: Parameters<typeof createProducer>[0] = {}) {
-  const producer = createProducer({ endpoints: broker.endpoint, ...options });
-  producers.push(producer);
-  return producer;
-}
-
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
-
-afterEach(async () => {
-  broker.faults.reset();
-  await Promise.all(producers.splice(0).map((p) => p.shutdown({ timeoutMs: 1000 })));
-});
-
-afterAll(async () => {
-  await broker.stop();
-});
+const fixture = useBroker();
+const producerFor = fixture.producerFor.bind(fixture);
 
 describe('retry policy', () => {
   it('retries retryable broker errors and succeeds, counting attempts', async () => {
     const producer = producerFor({ retry: { baseDelayMs: 5 } });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    const before = broker.stats().sendMessageCalls;
-    broker.faults.failNextSends(2, 50001);
+    const before = fixture.broker.stats().sendMessageCalls;
+    fixture.broker.faults.failNextSends(2, 50001);
     const result = await producer.send({ topic: 'orders', body: 'x' });
     expect(result.attempts).toBe(3);
-    expect(broker.stats().sendMessageCalls - before).toBe(3);
+    expect(fixture.broker.stats().sendMessageCalls - before).toBe(3);
     expect(producer.stats().sync.retried).toBe(2);
   });
 
@@ -47,16 +28,16 @@ describe('retry policy', () => {
   ])('never retries %i (%s)', async (status, code) => {
     const producer = producerFor({ retry: { baseDelayMs: 5 } });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    const before = broker.stats().sendMessageCalls;
-    broker.faults.failNextSends(1, status);
+    const before = fixture.broker.stats().sendMessageCalls;
+    fixture.broker.faults.failNextSends(1, status);
     await expect(producer.send({ topic: 'orders', body: 'x' })).rejects.toMatchObject({ code, attempts: 1 });
-    expect(broker.stats().sendMessageCalls - before).toBe(1);
+    expect(fixture.broker.stats().sendMessageCalls - before).toBe(1);
   });
 
   it('gives up after maxAttempts on a broker that keeps failing', async () => {
     const producer = producerFor({ retry: { maxAttempts: 2, baseDelayMs: 5 } });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    broker.faults.failNextSends(5, 42900);
+    fixture.broker.faults.failNextSends(5, 42900);
     await expect(producer.send({ topic: 'orders', body: 'x' })).rejects.toMatchObject({
       code: ErrorCode.TOO_MANY_REQUESTS,
       attempts: 2,
@@ -69,7 +50,7 @@ describe('deadlines', () => {
   it('a slow broker fails the send with TIMEOUT within the caller deadline', async () => {
     const producer = producerFor({ sendTimeoutMs: 3000 });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    broker.faults.delayMs = 2000;
+    fixture.broker.faults.delayMs = 2000;
     const started = Date.now();
     await expect(producer.send({ topic: 'orders', body: 'x' }, { timeoutMs: 300 })).rejects.toMatchObject({
       code: ErrorCode.TIMEOUT,
@@ -91,7 +72,7 @@ describe('deadlines', () => {
     try {
       const producer = producerFor({ sendTimeoutMs: 5000, spool: { dir } });
       await producer.send({ topic: 'orders', body: 'warm-up' });
-      broker.faults.delayMs = 3000;
+      fixture.broker.faults.delayMs = 3000;
       const failures: SendFailure[] = [];
       for (let i = 0; i < 5; i++) {
         producer.sendAsync(
@@ -118,8 +99,8 @@ describe('exactly-once callbacks under load', () => {
   it('1,000 concurrent async sends with injected failures: one callback each', async () => {
     const producer = producerFor({ retry: { maxAttempts: 1 } });
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    const storedBefore = broker.messages('orders').length;
-    broker.faults.failNextSends(100, 50001);
+    const storedBefore = fixture.broker.messages('orders').length;
+    fixture.broker.faults.failNextSends(100, 50001);
     const calls = new Map<number, number>();
     let successes = 0;
     let failures = 0;
@@ -146,7 +127,7 @@ describe('exactly-once callbacks under load', () => {
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
     expect(failures).toBe(100);
     expect(successes).toBe(900);
-    expect(broker.messages('orders').length - storedBefore).toBe(900);
+    expect(fixture.broker.messages('orders').length - storedBefore).toBe(900);
     expect(producer.stats().async).toMatchObject({ sent: 900, failed: 100 });
   });
 });
@@ -158,7 +139,7 @@ describe('spool round trip', () => {
       const spool = new FileSpool({ dir });
       const producer = producerFor({ spool, sendTimeoutMs: 1000, retry: { maxAttempts: 1 } });
       await producer.send({ topic: 'orders', body: 'warm-up' });
-      broker.faults.failNextSends(3, 50001);
+      fixture.broker.faults.failNextSends(3, 50001);
       const failures: SendFailure[] = [];
       for (let i = 0; i < 3; i++) {
         producer.sendAsync(
@@ -171,7 +152,7 @@ describe('spool round trip', () => {
       await writeFile(join(dir, '000000000000000-corrupt.json'), 'not json');
       const report = await producer.redeliverSpool();
       expect(report).toEqual({ delivered: 3, failed: 0, quarantined: 1, remaining: 0 });
-      const stored = broker.messages('orders').filter((m) => m.tag === 'Spooled');
+      const stored = fixture.broker.messages('orders').filter((m) => m.tag === 'Spooled');
       expect(stored.map((m) => m.keys[0]).sort()).toEqual(['SPOOL_0', 'SPOOL_1', 'SPOOL_2']);
       expect(JSON.parse(stored[0]?.body.toString() ?? '')).toHaveProperty('i');
       expect(await spool.list()).toEqual([]);
@@ -185,7 +166,7 @@ describe('connection faults', () => {
   it('recovers when every connection is dropped', async () => {
     const producer = producerFor();
     await producer.send({ topic: 'orders', body: 'before' });
-    broker.faults.dropConnections();
+    fixture.broker.faults.dropConnections();
     await expect(producer.send({ topic: 'orders', body: 'after drop' })).resolves.toMatchObject({
       topic: 'orders',
     });
@@ -194,7 +175,7 @@ describe('connection faults', () => {
   it('recovers across a broker restart on the same port', async () => {
     const producer = producerFor({ retry: { baseDelayMs: 50 } });
     await producer.send({ topic: 'orders', body: 'before restart' });
-    await broker.restart();
+    await fixture.broker.restart();
     await expect(producer.send({ topic: 'orders', body: 'after restart' })).resolves.toMatchObject({
       topic: 'orders',
     });
@@ -203,26 +184,26 @@ describe('connection faults', () => {
   it('a connection that went silent while the instance was frozen is replaced within one send', async () => {
     const producer = producerFor({ sendTimeoutMs: 2000 });
     await producer.send({ topic: 'orders', body: 'before freeze' });
-    broker.faults.freezeConnections();
+    fixture.broker.faults.freezeConnections();
     const started = Date.now();
     const result = await producer.send({ topic: 'orders', body: 'after thaw' });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(result.attempts).toBe(2);
     expect(producer.stats().clientResets).toBe(1);
-    expect(broker.messages('orders').some((m) => m.messageId === result.messageId)).toBe(true);
+    expect(fixture.broker.messages('orders').some((m) => m.messageId === result.messageId)).toBe(true);
   });
 
   it('replaces a client whose channel went silent and fails no later than the deadline', async () => {
     const producer = producerFor({ sendTimeoutMs: 800 });
     await producer.send({ topic: 'orders', body: 'before freeze' });
-    broker.faults.blackhole(true);
+    fixture.broker.faults.blackhole(true);
     const started = Date.now();
     await expect(producer.send({ topic: 'orders', body: 'frozen' })).rejects.toMatchObject({
       code: ErrorCode.TIMEOUT,
     });
     expect(Date.now() - started).toBeLessThan(1200);
     expect(producer.stats().clientResets).toBeGreaterThanOrEqual(1);
-    broker.faults.blackhole(false);
+    fixture.broker.faults.blackhole(false);
     await expect(producer.send({ topic: 'orders', body: 'thawed' })).resolves.toMatchObject({
       topic: 'orders',
     });
