@@ -2,23 +2,20 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANNEL_NAMES } from '../../lib/diagnostics.js';
-import { createProducer, type Producer } from '../../lib/index.js';
+import type { ProducerOptions } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
-let broker: LocalBroker;
+const fixture = useBroker();
 let events: Array<{ channel: string; event: Record<string, unknown> }>;
-const producers: Producer[] = [];
 const listeners = Object.entries(CHANNEL_NAMES).map(([channel, name]) => {
   const listener = (event: unknown) => events.push({ channel, event: event as Record<string, unknown> });
   return { name, listener };
 });
 
-function producerFor(options: Parameters<typeof createProducer>[0] = {}) {
-  const producer = createProducer({ endpoints: broker.endpoint, retry: { baseDelayMs: 5 }, ...options });
-  producers.push(producer);
-  return producer;
+function producerFor(options: ProducerOptions = {}) {
+  return fixture.producerFor({ retry: { baseDelayMs: 5 }, ...options });
 }
 
 /** The channels one send went through, in order. */
@@ -33,20 +30,12 @@ function eventOf(key: string, channel: string) {
   return events.find((e) => e.channel === channel && e.event.sendId === start?.event.sendId)?.event;
 }
 
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
 beforeEach(() => {
   events = [];
   for (const { name, listener } of listeners) subscribe(name, listener);
 });
-afterEach(async () => {
+afterEach(() => {
   for (const { name, listener } of listeners) unsubscribe(name, listener);
-  broker.faults.reset();
-  await Promise.all(producers.splice(0).map((p) => p.shutdown()));
-});
-afterAll(async () => {
-  await broker.stop();
 });
 
 describe('diagnostics channels', () => {
@@ -68,7 +57,7 @@ describe('diagnostics channels', () => {
   it('a retried send reports each failed attempt', async () => {
     const producer = producerFor();
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    broker.faults.failNextSends(2, 50001);
+    fixture.broker.faults.failNextSends(2, 50001);
     await producer.send({ topic: 'orders', keys: ['k-retry'], body: 'x' });
     expect(sequenceOf('k-retry')).toEqual(['start', 'retry', 'retry', 'success']);
     expect(eventOf('k-retry', 'retry')).toMatchObject({
@@ -80,7 +69,7 @@ describe('diagnostics channels', () => {
   it('sync failure ends in error, with the attempt count', async () => {
     const producer = producerFor();
     await producer.send({ topic: 'orders', body: 'warm-up' });
-    broker.faults.failNextSends(1, 40300);
+    fixture.broker.faults.failNextSends(1, 40300);
     await expect(producer.send({ topic: 'orders', keys: ['k-fail'], body: 'x' })).rejects.toThrow();
     expect(sequenceOf('k-fail')).toEqual(['start', 'error']);
     expect(eventOf('k-fail', 'error')).toMatchObject({
@@ -94,7 +83,7 @@ describe('diagnostics channels', () => {
     try {
       const producer = producerFor({ spool: { dir }, retry: { maxAttempts: 1 } });
       await producer.send({ topic: 'orders', body: 'warm-up' });
-      broker.faults.failNextSends(1, 50001);
+      fixture.broker.faults.failNextSends(1, 50001);
       await producer.sendAsync({ topic: 'orders', keys: ['k-spool'], body: 'x' }).catch(() => undefined);
       expect(sequenceOf('k-spool')).toEqual(['start', 'error', 'spool']);
       expect(eventOf('k-spool', 'start')).toMatchObject({ mode: 'async' });
@@ -108,7 +97,7 @@ describe('diagnostics channels', () => {
     producer.sendOneway({ topic: 'metrics', keys: ['k-oneway'], body: 'x' });
     await producer.drain();
     expect(sequenceOf('k-oneway')).toEqual(['start', 'success']);
-    broker.faults.delayMs = 2000;
+    fixture.broker.faults.delayMs = 2000;
     producer.sendOneway({ topic: 'metrics', keys: ['k-drop'], body: 'x' });
     await producer.drain({ timeoutMs: 100 });
     expect(sequenceOf('k-drop')).toEqual(['start', 'drop']);
