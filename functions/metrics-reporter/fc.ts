@@ -1,6 +1,7 @@
 import { fcEventHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
+import { topics } from '../topics.js';
 import { reportMetrics } from './handler.js';
 
 export const handler = fcEventHandler(reportMetrics);
-export const initializer = fcInitializer();
+export const initializer = fcInitializer({ warmTopics: [topics.metrics] });
 export const preStop = fcPreStop();

@@ -1,6 +1,7 @@
 import { fcEventHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
+import { topics } from '../topics.js';
 import { fanOutObjects } from './handler.js';
 
 export const handler = fcEventHandler(fanOutObjects);
-export const initializer = fcInitializer();
+export const initializer = fcInitializer({ warmTopics: [topics.objectEvents] });
 export const preStop = fcPreStop();

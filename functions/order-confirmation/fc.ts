@@ -1,6 +1,7 @@
 import { fcHttpHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
+import { topics } from '../topics.js';
 import { confirmOrder } from './handler.js';
 
 export const handler = fcHttpHandler(confirmOrder);
-export const initializer = fcInitializer();
+export const initializer = fcInitializer({ warmTopics: [topics.orders] });
 export const preStop = fcPreStop();

@@ -197,12 +197,16 @@ export function fcHttpHandler(
 }
 
 /**
- * The FC `initializer` hook: creates the shared producer once per instance, before the first request,
- * so configuration errors surface at instance start rather than in a request.
+ * The FC `initializer` hook: creates and starts the shared producer once per instance, before the
+ * first request, so configuration errors surface at instance start rather than in a request; with
+ * `warmTopics`, also opens the connection and looks up their routes (an unreachable broker is logged,
+ * not fatal: the first send tries again).
  */
-export function fcInitializer(options?: FcHandlerOptions): (context: FcContext) => Promise<void> {
+export function fcInitializer(
+  options?: FcHandlerOptions & { warmTopics?: readonly string[] },
+): (context: FcContext) => Promise<void> {
   return async (context) => {
-    producerFor(context, options);
+    await producerFor(context, options).warmUp(options?.warmTopics ?? []);
   };
 }
 

@@ -5,7 +5,8 @@ import { clientLoggerAdapter, getLogger } from '../log.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { currentTraceparent } from '../trace-context.js';
-import { type DeadlineOptions, resolveDeadline, timeoutError } from './deadline.js';
+import { classifyError } from './classify.js';
+import { type DeadlineOptions, resolveDeadline, timeoutError, withDeadline } from './deadline.js';
 import { InFlightLimiter, type InFlightLimits } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
 import { OnewayBatcher } from './oneway-batcher.js';
@@ -372,6 +373,30 @@ export class Producer {
       this.#logger.info({ message: 'RocketMQ producer shut down', stats: this.stats() });
     })();
     return this.#closing;
+  }
+
+  /**
+   * Starts the client and looks up the routes of `topics` ahead of the first send (for FC initializers
+   * and Lambda init code, whose time is not billed to a request). Bounded by `timeoutMs` (default
+   * `sendTimeoutMs`); failures are logged and returned, never thrown: the first send retries them.
+   */
+  async warmUp(
+    topics: readonly string[] = [],
+    options?: DeadlineOptions,
+  ): Promise<RocketMQError | undefined> {
+    const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    try {
+      await withDeadline(this.#transport.warmUp(topics), deadline, topics.join(',') || '(no topic)');
+      return undefined;
+    } catch (thrown) {
+      const error = classifyError(thrown, { topic: topics.join(',') });
+      this.#logger.warn({
+        message: 'producer warm-up failed; the first send will retry',
+        code: error.code,
+        topics,
+      });
+      return error;
+    }
   }
 
   /**

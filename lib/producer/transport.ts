@@ -36,6 +36,8 @@ export interface Transport {
   reset(generation: number): boolean;
   /** Drops a topic the broker does not know from the client's route-refresh list. */
   forgetTopic(topic: string): void;
+  /** Starts the client and looks up the routes of `topics`, so the first send skips both. */
+  warmUp(topics: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -254,6 +256,11 @@ export class ClientTransport implements Transport {
         Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
       );
     SendReceipt.processResponseInvocation(queue, response);
+  }
+
+  async warmUp(topics: readonly string[]): Promise<void> {
+    const client = await this.#ensureClient();
+    for (const topic of topics) await (client as unknown as RouteLookup).getRouteData(topic);
   }
 
   reset(generation: number): boolean {

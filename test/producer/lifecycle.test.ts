@@ -40,6 +40,20 @@ describe('shared producer', () => {
     await expect(fresh.send({ topic: 'orders', body: 'y' })).resolves.toMatchObject({ topic: 'orders' });
   });
 
+  it('warms up ahead of the first send: client started, routes looked up, nothing thrown when down', async () => {
+    const producer = createProducer({ endpoints: broker.endpoint });
+    const routesBefore = broker.stats().rpcCalls.QueryRoute ?? 0;
+    expect(await producer.warmUp(['orders', 'metrics'])).toBeUndefined();
+    expect((broker.stats().rpcCalls.QueryRoute ?? 0) - routesBefore).toBe(2);
+    await producer.send({ topic: 'orders', body: 'after warm-up' });
+    expect((broker.stats().rpcCalls.QueryRoute ?? 0) - routesBefore).toBe(2);
+    await producer.shutdown();
+
+    const unknown = createProducer({ endpoints: broker.endpoint });
+    expect(await unknown.warmUp(['no-such-topic'])).toMatchObject({ code: ErrorCode.TOPIC_NOT_FOUND });
+    await unknown.shutdown();
+  });
+
   it('rejects unknown options by name', () => {
     expect(() => createProducer({ endpoints: 'h:1', sendTimeout: 5 } as never)).toThrow(
       /unknown producer option: sendTimeout/,

@@ -83,7 +83,10 @@ describe('secrets stay secret', () => {
     const lines: string[] = [];
     const logger = createLogger('redaction-test');
     const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => lines.push(String(chunk))) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
     try {
       logger.setLogLevel('INFO');
       logger.info('config', {

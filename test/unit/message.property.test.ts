@@ -129,6 +129,7 @@ describe('the producer never sends a half-valid message', () => {
       },
       reset: () => false,
       forgetTopic: () => undefined,
+      warmUp: async () => undefined,
       close: async () => undefined,
     };
     const producer = createProducer({
