@@ -354,10 +354,16 @@ export class Producer {
 
   /** Resends what the spool holds; removes each record only after the broker acknowledged it. */
   async redeliverSpool(options?: RedeliverOptions): Promise<RedeliverReport> {
-    if (!this.spool) return { delivered: 0, failed: 0, quarantined: 0, remaining: 0 };
+    if (!this.spool) return { delivered: 0, failed: 0, rejected: 0, quarantined: 0, remaining: 0 };
+    // Each resend is bounded by the caller's deadline too, not only new ones started before it.
+    const bound = options?.deadline ?? Number.POSITIVE_INFINITY;
     return this.spool.redeliver(
       (message) =>
-        this.#deliver(message, this.#observer.start(message, 'sync'), Date.now() + this.config.sendTimeoutMs),
+        this.#deliver(
+          message,
+          this.#observer.start(message, 'sync'),
+          Math.min(Date.now() + this.config.sendTimeoutMs, bound),
+        ),
       options,
     );
   }
@@ -411,7 +417,7 @@ export class Producer {
       current?.securityToken === credentials?.securityToken;
     if (same) return false;
     this.config.credentials = credentials;
-    this.#transport.reset(this.#transport.generation);
+    this.#transport.reset(this.#transport.generation, true);
     return true;
   }
 

@@ -32,8 +32,11 @@ export interface Transport {
    * of them but may answer with a single entry, so the receipts are not per message.
    */
   sendBatch(messages: readonly PreparedMessage[]): Promise<void>;
-  /** Replaces the client if it is still the one of `generation`; returns whether it did. */
-  reset(generation: number): boolean;
+  /**
+   * Replaces the client if it is still the one of `generation` (and, unless `force`, if the last
+   * replacement was not just now); returns whether it did.
+   */
+  reset(generation: number, force?: boolean): boolean;
   /** Drops a topic the broker does not know from the client's route-refresh list. */
   forgetTopic(topic: string): void;
   /** Starts the client and looks up the routes of `topics`, so the first send skips both. */
@@ -75,6 +78,19 @@ function toClientMessage(message: PreparedMessage): MessageOptions {
  * advances. Channels of one epoch still share one connection; a new epoch gets a fresh one.
  */
 const CONNECTION_EPOCH_OPTION = 'grpc-node.rocketmq_serverless.connection_epoch';
+/**
+ * grpc-js waits 1 s before reconnecting to a broker that went away, then up to 120 s. A function lives
+ * seconds, so it retries sooner: 100 ms, then at most every second (with grpc-js's jitter).
+ */
+const RECONNECT_BACKOFF = {
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+};
+/**
+ * While the broker is down every send fails, and each failure would replace the client; one
+ * replacement per second is enough to get a fresh connection once it is back.
+ */
+const MIN_RESET_INTERVAL_MS = 1000;
 let connectionEpoch = 0;
 let epochsInstalled = false;
 
@@ -85,7 +101,11 @@ function installConnectionEpochs(): void {
   const Generated = grpcService.MessagingServiceClient;
   exports.MessagingServiceClient = class extends Generated {
     constructor(address: string, credentials: ConstructorParameters<typeof Generated>[1], options?: object) {
-      super(address, credentials, { ...options, [CONNECTION_EPOCH_OPTION]: connectionEpoch });
+      super(address, credentials, {
+        ...RECONNECT_BACKOFF,
+        ...options,
+        [CONNECTION_EPOCH_OPTION]: connectionEpoch,
+      });
     }
   };
 }
@@ -147,6 +167,7 @@ export class ClientTransport implements Transport {
   #client: ClientProducer | undefined;
   #starting: Promise<ClientProducer> | undefined;
   #generation = 0;
+  #lastReset = 0;
   #closed = false;
   readonly #config: ResolvedConfig;
   readonly #logger: ClientLogger;
@@ -263,8 +284,11 @@ export class ClientTransport implements Transport {
     for (const topic of topics) await (client as unknown as RouteLookup).getRouteData(topic);
   }
 
-  reset(generation: number): boolean {
+  reset(generation: number, force = false): boolean {
     if (generation !== this.#generation || this.#closed) return false;
+    const now = Date.now();
+    if (!force && now - this.#lastReset < MIN_RESET_INTERVAL_MS) return false;
+    this.#lastReset = now;
     this.#generation++;
     connectionEpoch++;
     const old = this.#client;

@@ -206,10 +206,10 @@ export class FileSpool implements Spool {
 
   async redeliver(send: SpoolSender, options: RedeliverOptions = {}): Promise<RedeliverReport> {
     const { records, quarantined } = await this.#scan();
-    const report: RedeliverReport = { delivered: 0, failed: 0, quarantined, remaining: 0 };
+    const report: RedeliverReport = { delivered: 0, failed: 0, rejected: 0, quarantined, remaining: 0 };
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     for (const record of records) {
-      const attempted = report.delivered + report.failed;
+      const attempted = report.delivered + report.failed + report.rejected;
       if (attempted >= limit || (options.deadline !== undefined && Date.now() >= options.deadline)) {
         report.remaining++;
         continue;
@@ -217,7 +217,6 @@ export class FileSpool implements Spool {
       try {
         await send(record.message);
       } catch (error) {
-        report.failed++;
         const message = error instanceof Error ? error.message : String(error);
         const code = error instanceof RocketMQError ? error.code : ErrorCode.UNKNOWN;
         await this.#write({
@@ -225,6 +224,13 @@ export class FileSpool implements Spool {
           error: { code, message },
           redeliveryAttempts: record.redeliveryAttempts + 1,
         });
+        // A verdict that no resend can change: kept aside with its error instead of retried forever.
+        if (error instanceof RocketMQError && !error.retryable) {
+          await this.#quarantine(`${record.id}${RECORD_SUFFIX}`);
+          report.rejected++;
+        } else {
+          report.failed++;
+        }
         continue;
       }
       await unlink(join(this.dir, `${record.id}${RECORD_SUFFIX}`)).catch(() => undefined);

@@ -24,8 +24,13 @@ export interface RedeliverOptions {
 export interface RedeliverReport {
   /** Records the broker acknowledged; removed from the spool. */
   delivered: number;
-  /** Records whose resend failed; kept for the next call. */
+  /** Records whose resend failed with a retryable error; kept for the next call. */
   failed: number;
+  /**
+   * Records the broker refused for good (unknown topic, type mismatch, credentials, size): moved to
+   * quarantine with the error, so they are kept but no longer resent on every call.
+   */
+  rejected: number;
   /** Unreadable records moved aside, never resent. */
   quarantined: number;
   /** Records left untouched because the deadline or the limit was reached. */

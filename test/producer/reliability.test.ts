@@ -151,7 +151,7 @@ describe('spool round trip', () => {
       expect(failures.map((f) => f.spooled)).toEqual([true, true, true]);
       await writeFile(join(dir, '000000000000000-corrupt.json'), 'not json');
       const report = await producer.redeliverSpool();
-      expect(report).toEqual({ delivered: 3, failed: 0, quarantined: 1, remaining: 0 });
+      expect(report).toEqual({ delivered: 3, failed: 0, rejected: 0, quarantined: 1, remaining: 0 });
       const stored = fixture.broker.messages('orders').filter((m) => m.tag === 'Spooled');
       expect(stored.map((m) => m.keys[0]).sort()).toEqual(['SPOOL_0', 'SPOOL_1', 'SPOOL_2']);
       expect(JSON.parse(stored[0]?.body.toString() ?? '')).toHaveProperty('i');

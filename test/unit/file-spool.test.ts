@@ -49,11 +49,26 @@ describe('FileSpool', () => {
       if (m.keys[0] === 'ORDERID_2') throw new RocketMQError(ErrorCode.TIMEOUT, 'still down');
       sent.push(m.keys[0] as string);
     });
-    expect(report).toEqual({ delivered: 2, failed: 1, quarantined: 0, remaining: 0 });
+    expect(report).toEqual({ delivered: 2, failed: 1, rejected: 0, quarantined: 0, remaining: 0 });
     expect(sent).toEqual(['ORDERID_1', 'ORDERID_3']);
     const left = await spool.list();
     expect(left.map((r) => r.message.keys[0])).toEqual(['ORDERID_2']);
     expect(left[0]).toMatchObject({ redeliveryAttempts: 1, error: { code: ErrorCode.TIMEOUT } });
+  });
+
+  it('moves records the broker refuses for good to quarantine, keeping the error', async () => {
+    const spool = new FileSpool({ dir });
+    await spool.append(message(1), failure);
+    await spool.append(message(2), failure);
+    const report = await spool.redeliver(async (m) => {
+      if (m.keys[0] === 'ORDERID_1') throw new RocketMQError(ErrorCode.TOPIC_NOT_FOUND, 'no such topic');
+    });
+    expect(report).toMatchObject({ delivered: 1, failed: 0, rejected: 1 });
+    expect(await spool.list()).toEqual([]);
+    const [kept] = await readdir(join(dir, 'quarantine'));
+    const { readFile } = await import('node:fs/promises');
+    const record = JSON.parse(await readFile(join(dir, 'quarantine', kept as string), 'utf8'));
+    expect(record).toMatchObject({ error: { code: 'TOPIC_NOT_FOUND' }, redeliveryAttempts: 1 });
   });
 
   it('quarantines corrupt records and never resends them', async () => {
