@@ -667,13 +667,14 @@ describe(`fault suite (${profile.size})`, () => {
               `${[...new Set(tracker.sends.map((s) => s.attempts))].join(', ')}; broker requests (QueryRoute + ` +
               `SendMessage) per send: ${requestsPerSend.join(', ')}; retried ${stats.sync.retried + stats.async.retried}`,
             `the spooled async failures cannot succeed: redeliverSpool() → delivered ${redelivery.delivered}, ` +
-              `failed ${redelivery.failed}, and they stay in the spool`,
+              `rejected ${redelivery.rejected} (moved to quarantine with their error, not resent again)`,
           ],
         }),
       );
 
       expect(counts.lost, lostDetails(counts)).toBe(0);
       expect(counts.stored).toBe(0);
+      expect(redelivery).toMatchObject({ delivered: 0, failed: 0, rejected: counts.spooled });
       expect(tracker.sends.map((send) => send.code)).toEqual(tracker.sends.map(() => testCase.code));
       expect(tracker.sends.map((send) => send.attempts)).toEqual(tracker.sends.map(() => 1));
       for (const sent of requestsPerSend) expect(sent).toBeLessThanOrEqual(1);
