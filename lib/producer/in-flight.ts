@@ -7,11 +7,14 @@ export interface InFlightLimits {
   maxInFlight?: number;
   /** Their body bytes. @default 64 MiB */
   maxInFlightBytes?: number;
+  /** Of those, how many calls may be on the wire at once; the others wait their turn. @default 128 */
+  maxConcurrentSends?: number;
 }
 
 export const IN_FLIGHT_DEFAULTS: Required<InFlightLimits> = {
   maxInFlight: 10_000,
   maxInFlightBytes: 64 * 1024 * 1024,
+  maxConcurrentSends: 128,
 };
 
 interface Waiter {
@@ -20,12 +23,12 @@ interface Waiter {
 }
 
 export class InFlightLimiter {
-  readonly #limits: Required<InFlightLimits>;
+  readonly #limits: Pick<Required<InFlightLimits>, 'maxInFlight' | 'maxInFlightBytes'>;
   readonly #waiters: Waiter[] = [];
   #count = 0;
   #bytes = 0;
 
-  constructor(limits: Required<InFlightLimits>) {
+  constructor(limits: Pick<Required<InFlightLimits>, 'maxInFlight' | 'maxInFlightBytes'>) {
     this.#limits = limits;
   }
 
@@ -72,5 +75,34 @@ export class InFlightLimiter {
 
   get inFlight(): number {
     return this.#count;
+  }
+}
+
+/**
+ * How many async and oneway sends are on the wire at once; the rest wait their turn in order. The
+ * client makes one gRPC call per message, and a burst of thousands of calls at once only queues them
+ * inside the client, where their attempt timeouts run out and trigger retries that duplicate messages.
+ */
+export class SendWindow {
+  readonly #size: number;
+  readonly #queue: Array<() => void> = [];
+  #active = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const start = () => {
+      this.#active++;
+      return task().finally(() => {
+        this.#active--;
+        this.#queue.shift()?.();
+      });
+    };
+    if (this.#active < this.#size) return start();
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(() => void start().then(resolve, reject));
+    });
   }
 }

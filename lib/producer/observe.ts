@@ -15,6 +15,7 @@ export interface SendTrace {
 
 /** Powertools' numeric level of DEBUG; lower numbers are chattier. */
 const DEBUG_LEVEL = 8;
+const LEVEL_RECHECK_MS = 1000;
 
 function messageType(message: PreparedMessage): 'NORMAL' | 'FIFO' | 'DELAY' {
   if (message.messageGroup !== undefined) return 'FIFO';
@@ -36,8 +37,18 @@ export class SendObserver {
     this.#stats = stats;
   }
 
+  #debug = { enabled: false, checkedAt: Number.NEGATIVE_INFINITY };
+
+  /**
+   * Powertools works the level out from the environment on every read, which showed in send profiles;
+   * reading it at most once a second still follows a `setLogLevel` promptly.
+   */
   #debugging(): boolean {
-    return this.#logger.level <= DEBUG_LEVEL;
+    const now = performance.now();
+    if (now - this.#debug.checkedAt > LEVEL_RECHECK_MS) {
+      this.#debug = { enabled: this.#logger.level <= DEBUG_LEVEL, checkedAt: now };
+    }
+    return this.#debug.enabled;
   }
 
   start(message: PreparedMessage, mode: SendMode): SendTrace {

@@ -44,6 +44,7 @@ export const PRODUCER_KEYS = new Set([
   'onewayBatching',
   'maxInFlight',
   'maxInFlightBytes',
+  'maxConcurrentSends',
 ]);
 export const BATCHING_KEYS = new Set(['maxMessages', 'maxBytes', 'lingerMs']);
 
@@ -61,6 +62,10 @@ export function resolveLimits(options: ProducerOptions): Required<InFlightLimits
     maxInFlightBytes: positiveLimit(
       options.maxInFlightBytes ?? IN_FLIGHT_DEFAULTS.maxInFlightBytes,
       'maxInFlightBytes',
+    ),
+    maxConcurrentSends: positiveLimit(
+      options.maxConcurrentSends ?? IN_FLIGHT_DEFAULTS.maxConcurrentSends,
+      'maxConcurrentSends',
     ),
   };
 }

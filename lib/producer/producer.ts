@@ -7,7 +7,7 @@ import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js
 import { currentTraceparent } from '../trace-context.js';
 import { classifyError } from './classify.js';
 import { type DeadlineOptions, resolveDeadline, timeoutError, withDeadline } from './deadline.js';
-import { InFlightLimiter, type InFlightLimits } from './in-flight.js';
+import { InFlightLimiter, type InFlightLimits, SendWindow } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
 import { OnewayBatcher } from './oneway-batcher.js';
 import {
@@ -44,6 +44,7 @@ export class Producer {
   readonly #batcher: OnewayBatcher | undefined;
   readonly #limits: Required<InFlightLimits>;
   readonly #limiter: InFlightLimiter;
+  readonly #window: SendWindow;
   #closing: Promise<void> | undefined;
 
   constructor(options: ProducerOptions = {}) {
@@ -58,9 +59,11 @@ export class Producer {
       onewayBatching,
       maxInFlight,
       maxInFlightBytes,
+      maxConcurrentSends,
       ...configOptions
     } = options;
-    this.#limits = resolveLimits({ maxInFlight, maxInFlightBytes });
+    this.#limits = resolveLimits({ maxInFlight, maxInFlightBytes, maxConcurrentSends });
+    this.#window = new SendWindow(this.#limits.maxConcurrentSends);
     this.#limiter = new InFlightLimiter(this.#limits);
     this.config = resolveConfig(configOptions);
     this.#logger = logger ?? getLogger();
@@ -105,14 +108,9 @@ export class Producer {
   /** Sends with retries and reports the outcome; the promise core of every mode but oneway. */
   async #deliver(message: PreparedMessage, trace: SendTrace, deadline: number): Promise<SendResult> {
     try {
-      const receipt = await this.#sender.deliver(message, trace, deadline, this.config.retry.maxAttempts);
-      this.#observer.success(trace, receipt.messageId, receipt.attempts);
-      return {
-        messageId: receipt.messageId,
-        topic: message.topic,
-        offset: receipt.offset,
-        attempts: receipt.attempts,
-      };
+      const result = await this.#sender.deliver(message, trace, deadline, this.config.retry.maxAttempts);
+      this.#observer.success(trace, result.messageId, result.attempts);
+      return result;
     } catch (error) {
       this.#observer.failure(trace, error as RocketMQError);
       throw error;
@@ -202,24 +200,18 @@ export class Producer {
     this.#pending.add(pending);
     const bytes = prepared.body.length;
     const start = () => {
-      this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts).then(
-        (receipt) => {
-          this.#limiter.release(bytes);
-          void settle(
-            {
-              messageId: receipt.messageId,
-              topic: prepared.topic,
-              offset: receipt.offset,
-              attempts: receipt.attempts,
-            },
-            undefined,
-          );
-        },
-        (error: RocketMQError) => {
-          this.#limiter.release(bytes);
-          void settle(undefined, error);
-        },
-      );
+      this.#window
+        .run(() => this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts))
+        .then(
+          (result) => {
+            this.#limiter.release(bytes);
+            void settle(result, undefined);
+          },
+          (error: RocketMQError) => {
+            this.#limiter.release(bytes);
+            void settle(undefined, error);
+          },
+        );
     };
     if (this.#limiter.tryAcquire(bytes)) {
       start();
@@ -281,9 +273,7 @@ export class Producer {
     // Deferred so that sendOneway itself returns before the client does any work for this message.
     const sent = batcher
       ? batcher.add(prepared).then(() => undefined)
-      : Promise.resolve().then(() =>
-          this.#sender.deliver(prepared, trace, deadline, 1).then((r) => r.messageId),
-        );
+      : this.#window.run(() => this.#sender.deliver(prepared, trace, deadline, 1)).then((r) => r.messageId);
     sent.then(
       (messageId) => {
         this.#limiter.release(bytes);
@@ -343,7 +333,9 @@ export class Producer {
    * oneway sends are dropped and counted. Sends started while draining are waited for too.
    */
   async drain(options?: DeadlineOptions): Promise<DrainResult> {
-    const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    // The caller's bound, when given, is the bound: longer than the send timeout is fine for a drain.
+    const bounded = options?.deadline !== undefined || options?.timeoutMs !== undefined;
+    const deadline = resolveDeadline(options, bounded ? Number.POSITIVE_INFINITY : this.config.sendTimeoutMs);
     this.#batcher?.flushAll();
     const result = await drainPending(this.#pending, deadline);
     if (result.expiredAsync + result.droppedOneway > 0) {

@@ -3,10 +3,11 @@ import type { ResolvedConfig } from '../config.js';
 import { ErrorCode, type RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
 import { classifyError, looksLikeStaleChannel } from './classify.js';
-import { sleep, withDeadline } from './deadline.js';
+import { sleep, timeoutError, withDeadline } from './deadline.js';
 import type { SendObserver, SendTrace } from './observe.js';
 import type { StatsRecorder } from './stats.js';
-import type { Transport, TransportReceipt } from './transport.js';
+import type { Transport } from './transport.js';
+import type { SendResult } from './types.js';
 
 /**
  * The retry policy around the transport: only retryable errors, exponential backoff with full jitter,
@@ -38,10 +39,15 @@ export class RetryingSender {
     thrown: unknown,
     topic: string,
     generation: number,
+    attemptStarted: number,
   ): { error: RocketMQError; replaced: boolean } {
     const error = classifyError(thrown, { topic });
     if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(topic);
-    const replaced = looksLikeStaleChannel(error) && this.#transport.reset(generation);
+    // Our own timeout means a dead channel only if nothing at all came back meanwhile; otherwise the
+    // channel works and the call merely waited behind others.
+    const ownTimeout = error.code === ErrorCode.TIMEOUT && error.status === undefined;
+    const silent = !ownTimeout || this.#transport.lastResponseAt < attemptStarted;
+    const replaced = looksLikeStaleChannel(error) && silent && this.#transport.reset(generation);
     if (replaced) {
       this.#stats.clientResets++;
       this.#logger.warn({
@@ -63,20 +69,28 @@ export class RetryingSender {
     trace: SendTrace,
     deadline: number,
     maxAttempts: number,
-  ): Promise<TransportReceipt & { attempts: number }> {
+  ): Promise<SendResult> {
     const { baseDelayMs, maxDelayMs } = this.#config.retry;
     let resetDone = false;
+    // A send that waited its turn past its deadline never reaches the wire (and says nothing of the channel).
+    if (Date.now() >= deadline) throw Object.assign(timeoutError(message.topic), { attempts: 0 });
     for (let attempt = 1; ; attempt++) {
       const generation = this.#transport.generation;
+      const attemptStarted = Date.now();
       try {
         // The last attempt may use all the time left; earlier ones get a slice, so a silently dead
         // channel is noticed while there is still time to replace it and try again.
         const attemptDeadline =
           attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.#config.attemptTimeoutMs);
         const receipt = await withDeadline(this.#transport.send(message), attemptDeadline, message.topic);
-        return { ...receipt, attempts: attempt };
+        return {
+          messageId: receipt.messageId,
+          topic: message.topic,
+          offset: receipt.offset,
+          attempts: attempt,
+        };
       } catch (thrown) {
-        const { error, replaced } = this.#recordFailure(thrown, message.topic, generation);
+        const { error, replaced } = this.#recordFailure(thrown, message.topic, generation, attemptStarted);
         error.attempts = attempt;
         if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
         this.#observer.retry(trace, attempt, error);
@@ -97,10 +111,11 @@ export class RetryingSender {
   async deliverBatch(messages: PreparedMessage[]): Promise<void> {
     const topic = messages[0]?.topic ?? '';
     const generation = this.#transport.generation;
+    const started = Date.now();
     try {
-      await withDeadline(this.#transport.sendBatch(messages), Date.now() + this.#config.sendTimeoutMs, topic);
+      await withDeadline(this.#transport.sendBatch(messages), started + this.#config.sendTimeoutMs, topic);
     } catch (thrown) {
-      throw this.#recordFailure(thrown, topic, generation).error;
+      throw this.#recordFailure(thrown, topic, generation, started).error;
     }
   }
 }

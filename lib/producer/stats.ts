@@ -56,17 +56,33 @@ export class StatsRecorder {
   };
   clientResets = 0;
   callbackErrors = 0;
-  readonly #latencies = new Float64Array(LATENCY_WINDOW);
+  #latencies: Float64Array | undefined;
   #latencyCount = 0;
+  /** Percentiles of the samples as of `#latencyCount`; sorting the window is the costly part. */
+  #summary: LatencySummary & { at: number } = { count: 0, p50: 0, p99: 0, at: 0 };
 
   recordLatency(ms: number): void {
+    this.#latencies ??= new Float64Array(LATENCY_WINDOW);
     this.#latencies[this.#latencyCount % LATENCY_WINDOW] = ms;
     this.#latencyCount++;
   }
 
+  #latencySummary(): LatencySummary {
+    if (this.#summary.at !== this.#latencyCount && this.#latencies) {
+      const count = Math.min(this.#latencyCount, LATENCY_WINDOW);
+      const sorted = this.#latencies.slice(0, count).sort();
+      this.#summary = {
+        count,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        at: this.#latencyCount,
+      };
+    }
+    const { count, p50, p99 } = this.#summary;
+    return { count, p50, p99 };
+  }
+
   snapshot(inFlight: number): ProducerStats {
-    const count = Math.min(this.#latencyCount, LATENCY_WINDOW);
-    const sorted = this.#latencies.slice(0, count).sort();
     return {
       sync: { ...this.modes.sync },
       async: { ...this.modes.async },
@@ -74,7 +90,7 @@ export class StatsRecorder {
       inFlight,
       clientResets: this.clientResets,
       callbackErrors: this.callbackErrors,
-      latencyMs: { count, p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
+      latencyMs: this.#latencySummary(),
     };
   }
 }

@@ -26,6 +26,8 @@ export interface TransportReceipt {
 export interface Transport {
   /** Increases each time the underlying client is replaced; lets concurrent failures share one reset. */
   readonly generation: number;
+  /** `Date.now()` of the last answer from the broker, of any kind: proof the channel is alive. */
+  readonly lastResponseAt: number;
   send(message: PreparedMessage): Promise<TransportReceipt>;
   /**
    * One SendMessage call carrying several normal messages of one topic. A RocketMQ 5 proxy stores each
@@ -168,6 +170,7 @@ export class ClientTransport implements Transport {
   #starting: Promise<ClientProducer> | undefined;
   #generation = 0;
   #lastReset = 0;
+  #lastResponseAt = 0;
   #closed = false;
   readonly #config: ResolvedConfig;
   readonly #logger: ClientLogger;
@@ -182,6 +185,29 @@ export class ClientTransport implements Transport {
 
   get generation(): number {
     return this.#generation;
+  }
+
+  get lastResponseAt(): number {
+    return this.#lastResponseAt;
+  }
+
+  /** Notes that the broker answered, whether with a receipt or with a status code of its own. */
+  #answered<T>(call: Promise<T>): Promise<T> {
+    return call.then(
+      (value) => {
+        this.#lastResponseAt = Date.now();
+        return value;
+      },
+      (error: unknown) => {
+        if (
+          typeof (error as { code?: unknown }).code === 'number' &&
+          (error as { code: number }).code >= 10000
+        ) {
+          this.#lastResponseAt = Date.now();
+        }
+        throw error;
+      },
+    );
   }
 
   #create(): ClientProducer {
@@ -237,7 +263,7 @@ export class ClientTransport implements Transport {
 
   async send(message: PreparedMessage): Promise<TransportReceipt> {
     const client = await this.#ensureClient();
-    const receipt = await client.send(toClientMessage(message));
+    const receipt = await this.#answered(client.send(toClientMessage(message)));
     return { messageId: receipt.messageId, offset: receipt.offset };
   }
 
@@ -269,13 +295,15 @@ export class ClientTransport implements Transport {
       }
       request.addMessages(encoded.toProtobuf(client.namespace, queue));
     }
-    const response = await client
-      .getRpcClientManager()
-      .sendMessage(
-        queue.broker.endpoints,
-        request,
-        Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
-      );
+    const response = await this.#answered(
+      client
+        .getRpcClientManager()
+        .sendMessage(
+          queue.broker.endpoints,
+          request,
+          Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
+        ),
+    );
     SendReceipt.processResponseInvocation(queue, response);
   }
 

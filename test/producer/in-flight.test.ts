@@ -45,9 +45,27 @@ describe('in-flight bounds', () => {
     expect(failures[0]?.exception.message).toMatch(/too many sends in flight/);
   });
 
+  it('a burst of async sends goes out a window at a time: no retries, no duplicates', async () => {
+    // A short attempt timeout: thousands of calls queued inside the client at once would outlast it.
+    const producer = producerFor({ attemptTimeoutMs: 500 });
+    await producer.send({ topic: 'object-events', body: 'warm-up' });
+    const storedBefore = fixture.broker.messages('object-events').length;
+    fixture.broker.faults.delayMs = 2;
+    const results = Array.from({ length: 4000 }, (_, i) =>
+      producer.sendAsync({ topic: 'object-events', keys: [`burst-${i}`], body: 'x' }),
+    );
+    await Promise.all(results);
+    expect(producer.stats().async).toMatchObject({ sent: 4000, failed: 0, retried: 0 });
+    expect(producer.stats().clientResets).toBe(0);
+    expect(fixture.broker.messages('object-events').length - storedBefore).toBe(4000);
+  });
+
   it('rejects nonsense bounds', () => {
     expect(() => createProducer({ endpoints: fixture.broker.endpoint, maxInFlight: 0 })).toThrow(
       /maxInFlight/,
+    );
+    expect(() => createProducer({ endpoints: fixture.broker.endpoint, maxConcurrentSends: 0 })).toThrow(
+      /maxConcurrentSends/,
     );
     expect(() => createProducer({ endpoints: fixture.broker.endpoint, maxInFlightBytes: -1 })).toThrow(
       /maxInFlightBytes/,
