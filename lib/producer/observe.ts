@@ -1,6 +1,6 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { channels, nextSendId } from '../diagnostics.js';
 import type { RocketMQError } from '../errors.js';
+import type { LibraryLog } from '../log.js';
 import type { PreparedMessage } from '../message.js';
 import type { SendMode, StatsRecorder } from './stats.js';
 
@@ -29,10 +29,10 @@ function messageType(message: PreparedMessage): 'NORMAL' | 'FIFO' | 'DELAY' {
  * listens, so an unobserved send costs a counter and a clock read.
  */
 export class SendObserver {
-  readonly #logger: Logger;
+  readonly #logger: LibraryLog;
   readonly #stats: StatsRecorder;
 
-  constructor(logger: Logger, stats: StatsRecorder) {
+  constructor(logger: LibraryLog, stats: StatsRecorder) {
     this.#logger = logger;
     this.#stats = stats;
   }

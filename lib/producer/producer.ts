@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Credentials, type ResolvedConfig, rejectUnknownKeys, resolveConfig } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
-import { clientLoggerAdapter, getLogger } from '../log.js';
+import { clientLoggerAdapter, getLogger, type LibraryLog, libraryLog } from '../log.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { currentTraceparent } from '../trace-context.js';
@@ -35,7 +35,7 @@ export type { DrainResult, SendCallback, SendFailure, SendOptions, SendResult } 
 export class Producer {
   readonly config: ResolvedConfig;
   readonly spool: Spool | undefined;
-  readonly #logger: Logger;
+  readonly #logger: LibraryLog;
   readonly #transport: Transport;
   readonly #stats = new StatsRecorder();
   readonly #pending = new Set<PendingSend>();
@@ -66,7 +66,7 @@ export class Producer {
     this.#window = new SendWindow(this.#limits.maxConcurrentSends);
     this.#limiter = new InFlightLimiter(this.#limits);
     this.config = resolveConfig(configOptions);
-    this.#logger = logger ?? getLogger();
+    this.#logger = libraryLog(logger ?? getLogger());
     this.spool = resolveSpool(spool);
     this.#transport = (transportFactory ?? createClientTransport)(
       this.config,

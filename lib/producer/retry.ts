@@ -1,6 +1,6 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ResolvedConfig } from '../config.js';
 import { ErrorCode, type RocketMQError } from '../errors.js';
+import type { LibraryLog } from '../log.js';
 import type { PreparedMessage } from '../message.js';
 import { classifyError, looksLikeStaleChannel } from './classify.js';
 import { sleep, timeoutError, withDeadline } from './deadline.js';
@@ -18,14 +18,14 @@ export class RetryingSender {
   readonly #config: ResolvedConfig;
   readonly #observer: SendObserver;
   readonly #stats: StatsRecorder;
-  readonly #logger: Logger;
+  readonly #logger: LibraryLog;
 
   constructor(
     transport: Transport,
     config: ResolvedConfig,
     observer: SendObserver,
     stats: StatsRecorder,
-    logger: Logger,
+    logger: LibraryLog,
   ) {
     this.#transport = transport;
     this.#config = config;

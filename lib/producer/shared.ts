@@ -1,6 +1,19 @@
+import { registerLogRecordSender } from '../log.js';
 import { Producer, type ProducerOptions } from './producer.js';
 
 let shared: Producer | undefined;
+
+// Log shipping (`ROCKETMQ_LOG_TOPIC`) sends through the shared producer, oneway: the invocation's drain
+// covers the shipped lines too.
+registerLogRecordSender((topic, record) => {
+  getProducer().sendOneway({
+    topic,
+    tag: record.level,
+    keys: record.keys,
+    body: record.body,
+    properties: { 'content-type': 'application/json' },
+  });
+});
 
 /**
  * The module-scoped producer: created on the first call in a process and reused by every warm
