@@ -16,6 +16,7 @@ import { startBrokerProcess } from './broker-process.js';
 import { bundleSizesIfPresent, ensureBuild, readBundleSizes } from './bundles.js';
 import { benchColdStart } from './cold-start.js';
 import { type BenchContext, type BenchOptions, OutputGate } from './context.js';
+import { benchInstrumentation } from './instrumentation.js';
 import { benchMemory } from './memory.js';
 import { benchOneway } from './oneway.js';
 import { benchSync } from './sync.js';
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
     const oneway = await benchOneway(context);
     const wrappers = await benchWrappers(context);
     const memory = await benchMemory(context);
+    const instrumentation = await benchInstrumentation(context);
     const failures: Record<string, string> = {};
     // Cold start and sizes depend on the build; a broken build skips them rather than the whole run.
     const optional = async <T>(name: string, run: () => Promise<T> | T): Promise<T | undefined> => {
@@ -141,7 +143,18 @@ async function main(): Promise<number> {
       libraryWarnings: gate.warnings,
       failures,
     };
-    const results = { meta, targets, sync, async, oneway, wrappers, coldStart, memory, bundles };
+    const results = {
+      meta,
+      targets,
+      sync,
+      async,
+      oneway,
+      wrappers,
+      coldStart,
+      memory,
+      bundles,
+      instrumentation,
+    };
     gate.unmute();
     gate.print(renderAll(results));
     mkdirSync(options.outDir, { recursive: true });

@@ -5,6 +5,7 @@
 import type { AsyncResult } from './async.js';
 import type { BundlesResult } from './bundles.js';
 import type { ColdStartResult } from './cold-start.js';
+import type { InstrumentationResult } from './instrumentation.js';
 import type { MemoryResult } from './memory.js';
 import type { OnewayResult } from './oneway.js';
 import type { Spread } from './stats.js';
@@ -30,6 +31,7 @@ export interface Renderable {
   coldStart: ColdStartResult | undefined;
   memory: MemoryResult;
   bundles: BundlesResult | undefined;
+  instrumentation: InstrumentationResult;
   targets: Target[];
 }
 
@@ -191,6 +193,24 @@ export function renderTargets(targets: Target[]): string {
   );
 }
 
+function renderInstrumentation(result: InstrumentationResult): string {
+  const labels = {
+    none: 'nobody listening',
+    channels: 'no-op subscriber on every diagnostics channel',
+    otel: 'OpenTelemetry bridge (spans + metrics in memory)',
+  } as const;
+  return table(
+    ['instrumentation', 'sync msg/s', 'sync CPU µs/msg', 'sync ÷ nobody listening', 'oneway return p50 µs'],
+    (['none', 'channels', 'otel'] as const).map((variant) => [
+      labels[variant],
+      fmt(result[variant].syncMsgsPerSec),
+      fmt(result[variant].syncCpuUsPerMsg, 1),
+      fmt(result[variant].syncRatio, 3),
+      fmt(result[variant].onewayReturnP50Us, 2),
+    ]),
+  );
+}
+
 export function renderAll(results: Renderable): string {
   const { meta } = results;
   return [
@@ -208,6 +228,8 @@ export function renderAll(results: Renderable): string {
     renderMemory(results.memory),
     '### Bundle sizes',
     renderBundles(results.bundles),
+    '### Instrumentation overhead (sync sequential, oneway return time)',
+    renderInstrumentation(results.instrumentation),
     '### Targets',
     renderTargets(results.targets),
   ].join('\n\n');

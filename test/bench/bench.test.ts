@@ -69,6 +69,9 @@ describe('npm run bench -- --quick', () => {
     expect(results.oneway.batched).toHaveProperty('deliveredPerSec');
     expect(results.wrappers.cases.length).toBeGreaterThan(0);
     expect(results.memory.invocations.heapUsedMiB.length).toBeGreaterThan(0);
+    for (const variant of ['none', 'channels', 'otel']) {
+      expect(results.instrumentation[variant]).toHaveProperty('syncRatio');
+    }
     for (const target of results.targets) expect(target).toHaveProperty('goal');
   });
 });
