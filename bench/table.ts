@@ -79,6 +79,7 @@ function renderSync(sync: SyncResult, async: AsyncResult): string {
     ...syncRows(`sync concurrency ${sync.concurrency}`, sync.concurrent),
     asyncRow(`async pipelined (${async.messagesPerRound} at once)`, async.unbounded),
     asyncRow(`async, window ${async.window}`, async.windowed),
+    asyncRow(`async pipelined, asyncBatching: true`, async.batched),
   ]);
 }
 

@@ -61,6 +61,7 @@ export function evaluateTargets(parts: Parts): Target[] {
       parts.async.windowed.vsSequentialSync.median,
       '×',
     ),
+    atLeast('async batched ÷ sequential sync', 5, parts.async.batched.vsSequentialSync.median, '×'),
     below('oneway return median, default', 20, parts.oneway.default.returnP50Us.median, ' µs', false),
     below('oneway return median, batched', 20, parts.oneway.batched.returnP50Us.median, ' µs', false),
     below('wrapper overhead p50 (worst case)', 300, worstWrapperP50, ' µs', false),

@@ -32,7 +32,8 @@ export function fakeTransport(): Transport {
     generation: 0,
     lastResponseAt: 0,
     send: () => Promise.resolve({ messageId: `FAKE${offset}`, offset: offset++ }),
-    sendBatch: () => Promise.resolve(),
+    sendBatch: (messages) =>
+      Promise.resolve(messages.map(() => ({ messageId: `FAKE${offset}`, offset: offset++ }))),
     reset: () => false,
     forgetTopic: () => undefined,
     warmUp: () => Promise.resolve(),

@@ -24,9 +24,9 @@ export {
   validateMessage,
 } from './message.js';
 export type { Invocation } from './platforms/invocation.js';
+export { BATCHING_DEFAULTS, type BatchingOptions } from './producer/batcher.js';
 export type { DeadlineOptions } from './producer/deadline.js';
 export { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './producer/in-flight.js';
-export { ONEWAY_BATCHING_DEFAULTS, type OnewayBatchingOptions } from './producer/oneway-batcher.js';
 export {
   type DrainResult,
   Producer,

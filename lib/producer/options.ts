@@ -3,8 +3,8 @@ import { CONFIG_KEYS, type ProducerConfigOptions, rejectUnknownKeys } from '../c
 import { ErrorCode, RocketMQError } from '../errors.js';
 import { FileSpool } from '../spool/file-spool.js';
 import type { Spool } from '../spool/spool.js';
+import type { BatchingOptions } from './batcher.js';
 import { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './in-flight.js';
-import type { OnewayBatchingOptions } from './oneway-batcher.js';
 import type { TransportFactory } from './transport.js';
 
 export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
@@ -20,10 +20,16 @@ export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
   transportFactory?: TransportFactory;
   /**
    * Lets oneway sends of one topic share a SendMessage call (`true` for the defaults). Consumers then
-   * see one message id for the whole batch on a real proxy; see {@link OnewayBatchingOptions}.
+   * see one message id for the whole batch on a real proxy; see {@link BatchingOptions}.
    * @default false
    */
-  onewayBatching?: boolean | OnewayBatchingOptions;
+  onewayBatching?: boolean | BatchingOptions;
+  /**
+   * The same for async sends: each message still gets its own callback, exactly once, and the batch is
+   * retried as a whole. A real proxy answers a batch with one entry, so every message of a batch gets
+   * that shared message id in its result, which is also the id its consumers see. @default false
+   */
+  asyncBatching?: boolean | BatchingOptions;
 }
 
 function positiveLimit(value: unknown, name: string): number {
@@ -42,6 +48,7 @@ export const PRODUCER_KEYS = new Set([
   'spool',
   'transportFactory',
   'onewayBatching',
+  'asyncBatching',
   'maxInFlight',
   'maxInFlightBytes',
   'maxConcurrentSends',
@@ -71,10 +78,11 @@ export function resolveLimits(options: ProducerOptions): Required<InFlightLimits
 }
 
 export function resolveBatching(
-  option: ProducerOptions['onewayBatching'],
-): OnewayBatchingOptions | undefined {
+  option: boolean | BatchingOptions | undefined,
+  name: 'onewayBatching' | 'asyncBatching',
+): BatchingOptions | undefined {
   if (!option) return undefined;
   const batching = option === true ? {} : option;
-  rejectUnknownKeys(batching, BATCHING_KEYS, 'onewayBatching');
+  rejectUnknownKeys(batching, BATCHING_KEYS, name);
   return batching;
 }

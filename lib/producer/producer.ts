@@ -5,11 +5,11 @@ import { clientLoggerAdapter, getLogger, type LibraryLog, libraryLog } from '../
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { currentTraceparent } from '../trace-context.js';
+import { Batcher } from './batcher.js';
 import { classifyError } from './classify.js';
 import { type DeadlineOptions, resolveDeadline, timeoutError, withDeadline } from './deadline.js';
 import { InFlightLimiter, type InFlightLimits, SendWindow } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
-import { OnewayBatcher } from './oneway-batcher.js';
 import {
   PRODUCER_KEYS,
   type ProducerOptions,
@@ -41,7 +41,8 @@ export class Producer {
   readonly #pending = new Set<PendingSend>();
   readonly #observer: SendObserver;
   readonly #sender: RetryingSender;
-  readonly #batcher: OnewayBatcher | undefined;
+  readonly #onewayBatcher: Batcher<SendResult, SendTrace> | undefined;
+  readonly #asyncBatcher: Batcher<SendResult, SendTrace> | undefined;
   readonly #limits: Required<InFlightLimits>;
   readonly #limiter: InFlightLimiter;
   readonly #window: SendWindow;
@@ -57,6 +58,7 @@ export class Producer {
       spool,
       transportFactory,
       onewayBatching,
+      asyncBatching,
       maxInFlight,
       maxInFlightBytes,
       maxConcurrentSends,
@@ -80,9 +82,13 @@ export class Producer {
       this.#stats,
       this.#logger,
     );
-    const batching = resolveBatching(onewayBatching);
-    if (batching)
-      this.#batcher = new OnewayBatcher(batching, (messages) => this.#sender.deliverBatch(messages));
+    const batchSender =
+      (maxAttempts: number) => (messages: PreparedMessage[], traces: SendTrace[], deadline: number) =>
+        this.#window.run(() => this.#sender.deliverBatch(messages, traces, deadline, maxAttempts));
+    const oneway = resolveBatching(onewayBatching, 'onewayBatching');
+    if (oneway) this.#onewayBatcher = new Batcher(oneway, batchSender(1));
+    const async = resolveBatching(asyncBatching, 'asyncBatching');
+    if (async) this.#asyncBatcher = new Batcher(async, batchSender(this.config.retry.maxAttempts));
   }
 
   /** Whether `shutdown()` was called. */
@@ -199,19 +205,23 @@ export class Producer {
     let leaveQueue = () => undefined as unknown;
     this.#pending.add(pending);
     const bytes = prepared.body.length;
+    const batcher = this.#asyncBatcher?.accepts(prepared) ? this.#asyncBatcher : undefined;
     const start = () => {
-      this.#window
-        .run(() => this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts))
-        .then(
-          (result) => {
-            this.#limiter.release(bytes);
-            void settle(result, undefined);
-          },
-          (error: RocketMQError) => {
-            this.#limiter.release(bytes);
-            void settle(undefined, error);
-          },
-        );
+      (batcher
+        ? batcher.add(prepared, deadline, trace)
+        : this.#window.run(() =>
+            this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts),
+          )
+      ).then(
+        (result) => {
+          this.#limiter.release(bytes);
+          void settle(result, undefined);
+        },
+        (error: RocketMQError) => {
+          this.#limiter.release(bytes);
+          void settle(undefined, error);
+        },
+      );
     };
     if (this.#limiter.tryAcquire(bytes)) {
       start();
@@ -269,15 +279,15 @@ export class Producer {
       this.#observer.dropped(trace);
       return;
     }
-    const batcher = this.#batcher?.accepts(prepared) ? this.#batcher : undefined;
+    const batcher = this.#onewayBatcher?.accepts(prepared) ? this.#onewayBatcher : undefined;
     // Deferred so that sendOneway itself returns before the client does any work for this message.
     const sent = batcher
-      ? batcher.add(prepared).then(() => undefined)
-      : this.#window.run(() => this.#sender.deliver(prepared, trace, deadline, 1)).then((r) => r.messageId);
+      ? batcher.add(prepared, deadline, trace)
+      : this.#window.run(() => this.#sender.deliver(prepared, trace, deadline, 1));
     sent.then(
-      (messageId) => {
+      (result) => {
         this.#limiter.release(bytes);
-        if (open) this.#observer.success(trace, messageId, 1);
+        if (open) this.#observer.success(trace, result.messageId, 1);
         if (open) close();
       },
       (error: RocketMQError) => {
@@ -336,7 +346,8 @@ export class Producer {
     // The caller's bound, when given, is the bound: longer than the send timeout is fine for a drain.
     const bounded = options?.deadline !== undefined || options?.timeoutMs !== undefined;
     const deadline = resolveDeadline(options, bounded ? Number.POSITIVE_INFINITY : this.config.sendTimeoutMs);
-    this.#batcher?.flushAll();
+    this.#onewayBatcher?.flushAll();
+    this.#asyncBatcher?.flushAll();
     const result = await drainPending(this.#pending, deadline);
     if (result.expiredAsync + result.droppedOneway > 0) {
       this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });

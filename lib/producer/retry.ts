@@ -60,20 +60,22 @@ export class RetryingSender {
   }
 
   /**
-   * Sends one message within `deadline`, in at most `maxAttempts` attempts. After an error that looks
-   * like a stale channel (the instance was frozen and its connection died silently) the client is
-   * replaced and the next attempt starts at once.
+   * Runs `call` until it succeeds, within `deadline` and in at most `maxAttempts` attempts, retrying
+   * only retryable errors with exponential backoff and full jitter. After an error that looks like a
+   * stale channel (the instance was frozen and its connection died silently) the client is replaced and
+   * the next attempt starts at once.
    */
-  async deliver(
-    message: PreparedMessage,
-    trace: SendTrace,
+  async #attempt<T>(
+    topic: string,
     deadline: number,
     maxAttempts: number,
-  ): Promise<SendResult> {
+    call: () => Promise<T>,
+    onRetry: (attempt: number, error: RocketMQError) => void,
+  ): Promise<{ value: T; attempts: number }> {
     const { baseDelayMs, maxDelayMs } = this.#config.retry;
     let resetDone = false;
     // A send that waited its turn past its deadline never reaches the wire (and says nothing of the channel).
-    if (Date.now() >= deadline) throw Object.assign(timeoutError(message.topic), { attempts: 0 });
+    if (Date.now() >= deadline) throw Object.assign(timeoutError(topic), { attempts: 0 });
     for (let attempt = 1; ; attempt++) {
       const generation = this.#transport.generation;
       const attemptStarted = Date.now();
@@ -82,18 +84,12 @@ export class RetryingSender {
         // channel is noticed while there is still time to replace it and try again.
         const attemptDeadline =
           attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.#config.attemptTimeoutMs);
-        const receipt = await withDeadline(this.#transport.send(message), attemptDeadline, message.topic);
-        return {
-          messageId: receipt.messageId,
-          topic: message.topic,
-          offset: receipt.offset,
-          attempts: attempt,
-        };
+        return { value: await withDeadline(call(), attemptDeadline, topic), attempts: attempt };
       } catch (thrown) {
-        const { error, replaced } = this.#recordFailure(thrown, message.topic, generation, attemptStarted);
+        const { error, replaced } = this.#recordFailure(thrown, topic, generation, attemptStarted);
         error.attempts = attempt;
         if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
-        this.#observer.retry(trace, attempt, error);
+        onRetry(attempt, error);
         if (replaced && !resetDone) {
           resetDone = true;
           continue;
@@ -107,15 +103,48 @@ export class RetryingSender {
     }
   }
 
-  /** One call for a batch of oneway messages: a single attempt, like every oneway send. */
-  async deliverBatch(messages: PreparedMessage[]): Promise<void> {
+  /** Sends one message within `deadline`, in at most `maxAttempts` attempts. */
+  async deliver(
+    message: PreparedMessage,
+    trace: SendTrace,
+    deadline: number,
+    maxAttempts: number,
+  ): Promise<SendResult> {
+    const { value, attempts } = await this.#attempt(
+      message.topic,
+      deadline,
+      maxAttempts,
+      () => this.#transport.send(message),
+      (attempt, error) => this.#observer.retry(trace, attempt, error),
+    );
+    return { messageId: value.messageId, topic: message.topic, offset: value.offset, attempts };
+  }
+
+  /**
+   * Sends several messages of one topic in one call, retried as a whole like a single send; one result
+   * per message, in order.
+   */
+  async deliverBatch(
+    messages: PreparedMessage[],
+    traces: readonly SendTrace[],
+    deadline: number,
+    maxAttempts: number,
+  ): Promise<SendResult[]> {
     const topic = messages[0]?.topic ?? '';
-    const generation = this.#transport.generation;
-    const started = Date.now();
-    try {
-      await withDeadline(this.#transport.sendBatch(messages), started + this.#config.sendTimeoutMs, topic);
-    } catch (thrown) {
-      throw this.#recordFailure(thrown, topic, generation, started).error;
-    }
+    const { value, attempts } = await this.#attempt(
+      topic,
+      deadline,
+      maxAttempts,
+      () => this.#transport.sendBatch(messages),
+      (attempt, error) => {
+        for (const trace of traces) this.#observer.retry(trace, attempt, error);
+      },
+    );
+    return value.map((receipt) => ({
+      messageId: receipt.messageId,
+      topic,
+      offset: receipt.offset,
+      attempts,
+    }));
   }
 }

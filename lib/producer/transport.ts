@@ -30,10 +30,11 @@ export interface Transport {
   readonly lastResponseAt: number;
   send(message: PreparedMessage): Promise<TransportReceipt>;
   /**
-   * One SendMessage call carrying several normal messages of one topic. A RocketMQ 5 proxy stores each
-   * of them but may answer with a single entry, so the receipts are not per message.
+   * One SendMessage call carrying several normal messages of one topic; one receipt per message, in
+   * order. A RocketMQ 5 proxy answers a batch with a single entry, whose id its consumers then see on
+   * every message of the batch: each message gets that shared receipt.
    */
-  sendBatch(messages: readonly PreparedMessage[]): Promise<void>;
+  sendBatch(messages: readonly PreparedMessage[]): Promise<TransportReceipt[]>;
   /**
    * Replaces the client if it is still the one of `generation` (and, unless `force`, if the last
    * replacement was not just now); returns whether it did.
@@ -272,10 +273,10 @@ export class ClientTransport implements Transport {
    * from the same exported parts its `send` uses: the route, a queue from its load balancer, its
    * publishing settings and message encoding, and its response check.
    */
-  async sendBatch(messages: readonly PreparedMessage[]): Promise<void> {
+  async sendBatch(messages: readonly PreparedMessage[]): Promise<TransportReceipt[]> {
     const client = await this.#ensureClient();
     const first = messages[0];
-    if (!first) return;
+    if (!first) return [];
     const route = await (client as unknown as RouteLookup).getRouteData(first.topic);
     let balancer = this.#balancers.get(route);
     if (!balancer) {
@@ -304,7 +305,13 @@ export class ClientTransport implements Transport {
           Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
         ),
     );
-    SendReceipt.processResponseInvocation(queue, response);
+    const receipts = SendReceipt.processResponseInvocation(queue, response).map((receipt) => ({
+      messageId: receipt.messageId,
+      offset: receipt.offset,
+    }));
+    const shared = receipts[0];
+    if (!shared) throw new Error(`the broker stored a batch for ${first.topic} but returned no receipt`);
+    return receipts.length === messages.length ? receipts : messages.map(() => shared);
   }
 
   async warmUp(topics: readonly string[]): Promise<void> {

@@ -65,6 +65,7 @@ describe('npm run bench -- --quick', () => {
       expect(scenario.ratio).toHaveProperty('median');
     }
     expect(results.async.unbounded).toHaveProperty('vsSequentialSync');
+    expect(results.async.batched).toHaveProperty('vsSequentialSync');
     expect(results.oneway.default).toHaveProperty('returnP50Us');
     expect(results.oneway.batched).toHaveProperty('deliveredPerSec');
     expect(results.wrappers.cases.length).toBeGreaterThan(0);

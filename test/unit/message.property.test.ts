@@ -127,6 +127,7 @@ describe('the producer never sends a half-valid message', () => {
       },
       sendBatch: async (messages) => {
         handed.push(...messages);
+        return messages.map(() => ({ messageId: 'FAKE', offset: 0 }));
       },
       reset: () => false,
       forgetTopic: () => undefined,

@@ -2,15 +2,15 @@ import type { RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
 
 /**
- * Micro-batching of oneway sends. The official client makes one gRPC call per message and is itself the
- * throughput ceiling; the protocol's SendMessage carries a list of messages of one topic. Oneway sends
- * owe nobody a per-message result, so several of them can share one call.
+ * Micro-batching. The official client makes one gRPC call per message and is itself the throughput
+ * ceiling; the protocol's SendMessage carries a list of messages of one topic, so several sends can
+ * share one call.
  *
  * Off by default: a RocketMQ 5 proxy answers a batch with one entry, and consumers then see one shared
  * message id on every message of the batch. Consumers that deduplicate by business key (as ApsaraMQ
  * recommends) are unaffected; consumers that deduplicate by message id would drop all but one.
  */
-export interface OnewayBatchingOptions {
+export interface BatchingOptions {
   /** Messages per call at most. @default 64 */
   maxMessages?: number;
   /** Body bytes per call at most. @default 1 MiB */
@@ -19,28 +19,33 @@ export interface OnewayBatchingOptions {
   lingerMs?: number;
 }
 
-export const ONEWAY_BATCHING_DEFAULTS: Required<OnewayBatchingOptions> = {
+export const BATCHING_DEFAULTS: Required<BatchingOptions> = {
   maxMessages: 64,
   maxBytes: 1024 * 1024,
   lingerMs: 2,
 };
 
-interface OpenBatch {
+interface OpenBatch<R, T> {
   messages: PreparedMessage[];
+  /** What the caller attached to each message (e.g. its trace), in the same order. */
+  tags: T[];
   bytes: number;
-  waiters: Array<{ resolve: () => void; reject: (error: RocketMQError) => void }>;
+  /** The earliest deadline of its messages: the call must not outlive any of them. */
+  deadline: number;
+  waiters: Array<{ resolve: (result: R) => void; reject: (error: RocketMQError) => void }>;
   timer: NodeJS.Timeout | undefined;
 }
 
-export type BatchSender = (messages: PreparedMessage[]) => Promise<void>;
+/** Sends one batch and resolves with one result per message, in order. */
+export type BatchSender<R, T> = (messages: PreparedMessage[], tags: T[], deadline: number) => Promise<R[]>;
 
-export class OnewayBatcher {
-  readonly #options: Required<OnewayBatchingOptions>;
-  readonly #send: BatchSender;
-  readonly #open = new Map<string, OpenBatch>();
+export class Batcher<R, T> {
+  readonly #options: Required<BatchingOptions>;
+  readonly #send: BatchSender<R, T>;
+  readonly #open = new Map<string, OpenBatch<R, T>>();
 
-  constructor(options: OnewayBatchingOptions, send: BatchSender) {
-    this.#options = { ...ONEWAY_BATCHING_DEFAULTS, ...options };
+  constructor(options: BatchingOptions, send: BatchSender<R, T>) {
+    this.#options = { ...BATCHING_DEFAULTS, ...options };
     this.#send = send;
   }
 
@@ -49,22 +54,25 @@ export class OnewayBatcher {
     return message.messageGroup === undefined && message.deliveryTimestamp === undefined;
   }
 
-  /** Queues a message; settles when the call carrying it was answered. */
-  add(message: PreparedMessage): Promise<void> {
+  /** Queues a message; settles with its own result once the call carrying it was answered. */
+  add(message: PreparedMessage, deadline: number, tag: T): Promise<R> {
     let batch = this.#open.get(message.topic);
     if (batch && batch.bytes + message.body.length > this.#options.maxBytes) {
       this.#flush(message.topic);
       batch = undefined;
     }
     if (!batch) {
-      batch = { messages: [], bytes: 0, waiters: [], timer: undefined };
+      batch = { messages: [], tags: [], bytes: 0, deadline, waiters: [], timer: undefined };
       this.#open.set(message.topic, batch);
       const topic = message.topic;
       batch.timer = setTimeout(() => this.#flush(topic), this.#options.lingerMs);
     }
     batch.messages.push(message);
+    batch.tags.push(tag);
     batch.bytes += message.body.length;
-    const settled = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    batch.deadline = Math.min(batch.deadline, deadline);
+    const current = batch;
+    const settled = new Promise<R>((resolve, reject) => current.waiters.push({ resolve, reject }));
     if (batch.messages.length >= this.#options.maxMessages) this.#flush(message.topic);
     return settled;
   }
@@ -79,9 +87,9 @@ export class OnewayBatcher {
     if (!batch) return;
     this.#open.delete(topic);
     clearTimeout(batch.timer);
-    this.#send(batch.messages).then(
-      () => {
-        for (const waiter of batch.waiters) waiter.resolve();
+    this.#send(batch.messages, batch.tags, batch.deadline).then(
+      (results) => {
+        batch.waiters.forEach((waiter, index) => waiter.resolve(results[index] as R));
       },
       (error: RocketMQError) => {
         for (const waiter of batch.waiters) waiter.reject(error);
