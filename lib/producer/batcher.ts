@@ -89,7 +89,7 @@ export class Batcher<R, T> {
     clearTimeout(batch.timer);
     this.#send(batch.messages, batch.tags, batch.deadline).then(
       (results) => {
-        batch.waiters.forEach((waiter, index) => waiter.resolve(results[index] as R));
+        for (const [index, waiter] of batch.waiters.entries()) waiter.resolve(results[index] as R);
       },
       (error: RocketMQError) => {
         for (const waiter of batch.waiters) waiter.reject(error);

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Credentials, type ResolvedConfig, rejectUnknownKeys, resolveConfig } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import { clientLoggerAdapter, getLogger, type LibraryLog, libraryLog } from '../log.js';
