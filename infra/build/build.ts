@@ -52,21 +52,17 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  let values: { 'out-dir'?: string; budget?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'out-dir': { type: 'string' },
-        budget: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  // A parse error reaches runCli, which prints it with the usage text and exits 2.
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'out-dir': { type: 'string' },
+      budget: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) return undefined;
   return {
     outDir: resolve(values['out-dir'] ?? DEFAULT_OUT_DIR),

@@ -42,24 +42,20 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options | undefined {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-        config: { type: 'string' },
-        'code-dir': { type: 'string' },
-        endpoint: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  // A parse error reaches runCli, which prints it with the usage text and exits 2.
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      config: { type: 'string' },
+      'code-dir': { type: 'string' },
+      endpoint: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) return undefined;
   if (values.json && !values['dry-run']) throw new UsageError('--json only goes with --dry-run');
   return {

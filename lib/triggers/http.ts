@@ -184,35 +184,40 @@ function addQuery(
   }
 }
 
-function headersFrom(
+/**
+ * Header or query values of an event: the multi-value form first (API Gateway REST), then the
+ * single-value form for names the multi-value form did not have.
+ */
+function dictionaryFrom(
+  add: typeof addHeaders,
   kind: string,
   single: unknown,
   singleField: string,
   multi?: unknown,
   multiField = '',
 ): Record<string, string> {
-  const headers = emptyDictionary();
+  const target = emptyDictionary();
   const multiValues = optionalObject(multi, kind, multiField);
-  if (multiValues !== undefined) addHeaders(headers, multiValues, kind, multiField);
+  if (multiValues !== undefined) add(target, multiValues, kind, multiField);
   const singleValues = optionalObject(single, kind, singleField);
-  if (singleValues !== undefined) addHeaders(headers, singleValues, kind, singleField, multiValues);
-  return headers;
+  if (singleValues !== undefined) add(target, singleValues, kind, singleField, multiValues);
+  return target;
 }
 
-function queryFrom(
+const headersFrom = (
   kind: string,
   single: unknown,
   singleField: string,
   multi?: unknown,
-  multiField = '',
-): Record<string, string> {
-  const query = emptyDictionary();
-  const multiValues = optionalObject(multi, kind, multiField);
-  if (multiValues !== undefined) addQuery(query, multiValues, kind, multiField);
-  const singleValues = optionalObject(single, kind, singleField);
-  if (singleValues !== undefined) addQuery(query, singleValues, kind, singleField, multiValues);
-  return query;
-}
+  multiField?: string,
+) => dictionaryFrom(addHeaders, kind, single, singleField, multi, multiField);
+const queryFrom = (
+  kind: string,
+  single: unknown,
+  singleField: string,
+  multi?: unknown,
+  multiField?: string,
+) => dictionaryFrom(addQuery, kind, single, singleField, multi, multiField);
 
 function mapFc3(event: EventObject, maxBodyBytes: number): HttpRequest {
   const kind = 'FC HTTP event';
