@@ -81,6 +81,8 @@ export class RocketMQError extends Error {
   readonly field: string | undefined;
   /** How many attempts the send made before giving up; set by the retry loop. */
   attempts: number | undefined;
+  /** On a failed async send: whether the message went to the spool for later delivery. */
+  spooled: boolean | undefined;
 
   constructor(code: ErrorCode, message: string, details: RocketMQErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -104,6 +106,7 @@ export class RocketMQError extends Error {
       status: this.status,
       field: this.field,
       attempts: this.attempts,
+      spooled: this.spooled,
       cause: this.cause instanceof Error ? this.cause.message : this.cause,
     };
   }

@@ -36,7 +36,12 @@ export {
   type SendOptions,
   type SendResult,
 } from './producer/producer.js';
-export { createProducer, getProducer, shutdownSharedProducer } from './producer/shared.js';
+export {
+  createProducer,
+  getProducer,
+  hasOpenSharedProducer,
+  shutdownSharedProducer,
+} from './producer/shared.js';
 export type { LatencySummary, ModeStats, ProducerStats, SendMode } from './producer/stats.js';
 export type { Transport, TransportFactory, TransportReceipt } from './producer/transport.js';
 export { DEFAULT_SPOOL_DIR, FileSpool, type FileSpoolOptions } from './spool/file-spool.js';

@@ -146,7 +146,8 @@ function validateKeys(keys: unknown, topic: string): string[] {
       );
     }
   });
-  return list as string[];
+  // A copy: a caller reusing its array must not change a message still in flight.
+  return [...(list as string[])];
 }
 
 function validateProperties(properties: unknown, topic: string): Record<string, string> {

@@ -4,7 +4,7 @@ import type { Credentials } from '../config.js';
 import { ErrorCode, EventError } from '../errors.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
-import { getProducer, shutdownSharedProducer } from '../producer/shared.js';
+import { getProducer, hasOpenSharedProducer, shutdownSharedProducer } from '../producer/shared.js';
 import { runWithTraceparent } from '../trace-context.js';
 import {
   errorResponse,
@@ -16,13 +16,7 @@ import {
   type HttpResponse,
   toFcHttpResponse,
 } from '../triggers/index.js';
-import {
-  createInvocation,
-  deadlineWithin,
-  drainInvocation,
-  type Invocation,
-  safetyMarginMs,
-} from './invocation.js';
+import { createInvocation, drainInvocation, type Invocation, invocationWindow } from './invocation.js';
 
 /** The context Function Compute passes to handlers, initializers and preStop hooks (the fields we use). */
 export interface FcContext {
@@ -66,9 +60,10 @@ function configuredCredentialsExist(options: FcHandlerOptions | undefined): bool
 /** The shared producer for this instance, on the context's credentials when nothing else provides any. */
 function producerFor(context: FcContext, options: FcHandlerOptions | undefined) {
   const fromContext = configuredCredentialsExist(options) ? undefined : contextCredentials(context);
-  const producer = getProducer(
-    fromContext ? { ...options?.producer, credentials: fromContext } : options?.producer,
-  );
+  // Options count when the shared producer is created; later calls reuse it as it is.
+  const producer = hasOpenSharedProducer()
+    ? getProducer()
+    : getProducer(fromContext ? { ...options?.producer, credentials: fromContext } : options?.producer);
   // STS credentials rotate; a warm instance gets the new ones through the context.
   if (fromContext) producer.updateCredentials(fromContext);
   return producer;
@@ -86,14 +81,14 @@ function begin(context: FcContext, options: FcHandlerOptions | undefined): Invoc
     platform: 'fc',
     requestId,
     functionName: context.function.name,
-    deadline: deadlineWithin(limitMs),
+    ...invocationWindow(limitMs),
     producer: producerFor(context, options),
     logger,
   });
 }
 
 async function finish(invocation: Invocation): Promise<void> {
-  await drainInvocation(invocation, safetyMarginMs(invocation.remainingMs()));
+  await drainInvocation(invocation);
   invocation.logger.removeKeys(['requestId', 'functionName']);
 }
 

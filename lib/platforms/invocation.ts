@@ -11,6 +11,8 @@ export interface Invocation {
    * margin that leaves time to drain and return. Pass it to `send(message, { deadline })`.
    */
   deadline: number;
+  /** The time kept back after {@link deadline}: for the drain, expiry callbacks and spool writes. */
+  marginMs: number;
   /** Milliseconds left until {@link deadline}, never negative. */
   remainingMs(): number;
   producer: Producer;
@@ -22,8 +24,13 @@ export function safetyMarginMs(limitMs: number): number {
   return Math.min(1000, Math.max(100, Math.round(limitMs * 0.1)));
 }
 
-export function deadlineWithin(remainingMs: number, now = Date.now()): number {
-  return now + Math.max(0, remainingMs - safetyMarginMs(remainingMs));
+/** The invocation's own deadline and the margin kept after it, from the time the platform still gives. */
+export function invocationWindow(
+  remainingMs: number,
+  now = Date.now(),
+): { deadline: number; marginMs: number } {
+  const marginMs = safetyMarginMs(remainingMs);
+  return { deadline: now + Math.max(0, remainingMs - marginMs), marginMs };
 }
 
 export function createInvocation(fields: Omit<Invocation, 'remainingMs'>): Invocation {
@@ -32,11 +39,11 @@ export function createInvocation(fields: Omit<Invocation, 'remainingMs'>): Invoc
 
 /**
  * Drains the producer before the handler returns: the platform freezes the instance right after, and
- * a send still open then may never finish. Bounded by the invocation's deadline plus the safety margin
- * kept for exactly this.
+ * a send still open then may never finish. Bounded by the invocation's deadline plus half the margin:
+ * the other half is left for what expiry does to sends still open (callbacks, spool writes).
  */
-export async function drainInvocation(invocation: Invocation, marginMs: number): Promise<DrainResult> {
-  const result = await invocation.producer.drain({ deadline: invocation.deadline + marginMs });
+export async function drainInvocation(invocation: Invocation): Promise<DrainResult> {
+  const result = await invocation.producer.drain({ deadline: invocation.deadline + invocation.marginMs / 2 });
   if (result.expiredAsync + result.droppedOneway > 0) {
     invocation.logger.warn({ message: 'invocation ended with sends still open', ...result });
   }

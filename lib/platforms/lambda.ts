@@ -14,13 +14,7 @@ import {
   toApiGatewayV1Response,
   toApiGatewayV2Response,
 } from '../triggers/index.js';
-import {
-  createInvocation,
-  deadlineWithin,
-  drainInvocation,
-  type Invocation,
-  safetyMarginMs,
-} from './invocation.js';
+import { createInvocation, drainInvocation, type Invocation, invocationWindow } from './invocation.js';
 
 /** The Lambda context once {@link rocketmq} ran: the invocation rides along for the handler. */
 export type RocketMQContext = Context & { rocketmq: Invocation };
@@ -57,7 +51,7 @@ export function rocketmq(
 ): MiddlewareObj<unknown, unknown, Error, Context> {
   const drain = async (context: Context) => {
     const invocation = (context as Partial<RocketMQContext>).rocketmq;
-    if (invocation) await drainInvocation(invocation, safetyMarginMs(context.getRemainingTimeInMillis()));
+    if (invocation) await drainInvocation(invocation);
   };
   return {
     name: 'rocketmq',
@@ -69,7 +63,7 @@ export function rocketmq(
         platform: 'aws',
         requestId: context.awsRequestId,
         functionName: context.functionName,
-        deadline: deadlineWithin(remaining),
+        ...invocationWindow(remaining),
         producer: getProducer(options.producer),
         logger: getLogger(),
       });

@@ -25,6 +25,9 @@ export const BATCHING_DEFAULTS: Required<BatchingOptions> = {
   lingerMs: 2,
 };
 
+/** Messages whose deadlines are this close may share a call. */
+const DEADLINE_TOLERANCE_MS = 100;
+
 interface OpenBatch<R, T> {
   messages: PreparedMessage[];
   /** What the caller attached to each message (e.g. its trace), in the same order. */
@@ -57,7 +60,10 @@ export class Batcher<R, T> {
   /** Queues a message; settles with its own result once the call carrying it was answered. */
   add(message: PreparedMessage, deadline: number, tag: T): Promise<R> {
     let batch = this.#open.get(message.topic);
-    if (batch && batch.bytes + message.body.length > this.#options.maxBytes) {
+    // A batch is sent within its earliest deadline; a message whose own deadline differs much would
+    // either cut the others short or be cut short itself, so it starts a batch of its own.
+    const mismatched = batch !== undefined && Math.abs(batch.deadline - deadline) > DEADLINE_TOLERANCE_MS;
+    if (batch && (mismatched || batch.bytes + message.body.length > this.#options.maxBytes)) {
       this.#flush(message.topic);
       batch = undefined;
     }

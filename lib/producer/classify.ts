@@ -43,7 +43,20 @@ function brokerStatusToCode(status: number): ErrorCode {
   return ErrorCode.UNKNOWN;
 }
 
-function grpcStatusToCode(status: number): ErrorCode {
+/** gRPC verdicts on the request itself: a resend of the same request gets the same answer. */
+const GRPC_REQUEST_ERRORS: ReadonlySet<number> = new Set([
+  3, // INVALID_ARGUMENT
+  5, // NOT_FOUND
+  6, // ALREADY_EXISTS
+  9, // FAILED_PRECONDITION
+  11, // OUT_OF_RANGE
+]);
+
+function grpcStatusToCode(status: number, details: string): ErrorCode {
+  if (GRPC_REQUEST_ERRORS.has(status)) return ErrorCode.BAD_REQUEST;
+  // grpc-js reports a message over the channel's size limit as RESOURCE_EXHAUSTED.
+  if (status === GRPC_RESOURCE_EXHAUSTED && /larger than max/i.test(details))
+    return ErrorCode.MESSAGE_TOO_LARGE;
   switch (status) {
     case GRPC_UNAVAILABLE:
       return ErrorCode.UNAVAILABLE;
@@ -100,8 +113,8 @@ export function classifyError(error: unknown, context: ClassifyContext): RocketM
     );
   }
   if (typeof numeric === 'number' && 'details' in error) {
-    const code = grpcStatusToCode(numeric);
     const text = String((error as { details?: unknown }).details || error.message);
+    const code = grpcStatusToCode(numeric, text);
     return new RocketMQError(code, `gRPC call to the broker failed for ${context.topic}: ${text}`, {
       ...details,
       status: numeric,

@@ -1,3 +1,4 @@
+import { rejectUnknownKeys } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
 
 /** Caller-facing bound of a send or a drain: an absolute epoch-ms `deadline`, or `timeoutMs` from now. */
@@ -6,6 +7,26 @@ export interface DeadlineOptions {
   deadline?: number;
   /** Relative bound in milliseconds; the earlier of the two wins when both are given. */
   timeoutMs?: number;
+}
+
+const DEADLINE_KEYS = new Set(['deadline', 'timeoutMs']);
+
+/** Rejects a typo (`{ timeout: 5000 }`) or a non-number, which would otherwise fall back silently. */
+export function checkDeadlineOptions(options: DeadlineOptions | undefined, where: string): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') {
+    throw new RocketMQError(ErrorCode.CONFIG_INVALID, `${where} options must be an object`);
+  }
+  rejectUnknownKeys(options, DEADLINE_KEYS, where);
+  for (const key of DEADLINE_KEYS) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+      throw new RocketMQError(
+        ErrorCode.CONFIG_INVALID,
+        `${where} option ${key} must be a number of milliseconds`,
+      );
+    }
+  }
 }
 
 /** The earliest of `fallbackMs` from now and whatever the caller asked for. */

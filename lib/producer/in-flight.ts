@@ -92,7 +92,11 @@ export class SendWindow {
     this.#size = size;
   }
 
-  run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when a slot is free. A task still waiting at `deadline` never runs: it fails with
+   * `expired()` instead, so waiting for a turn never outlasts the send's own deadline.
+   */
+  run<T>(task: () => Promise<T>, deadline: number, expired: () => Error): Promise<T> {
     const start = () => {
       this.#active++;
       return task().finally(() => {
@@ -102,7 +106,20 @@ export class SendWindow {
     };
     if (this.#active < this.#size) return start();
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push(() => void start().then(resolve, reject));
+      const turn = () => {
+        clearTimeout(timer);
+        start().then(resolve, reject);
+      };
+      const timer = setTimeout(
+        () => {
+          const index = this.#queue.indexOf(turn);
+          if (index < 0) return;
+          this.#queue.splice(index, 1);
+          reject(expired());
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      this.#queue.push(turn);
     });
   }
 }

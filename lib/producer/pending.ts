@@ -1,5 +1,8 @@
 import type { DrainResult } from './types.js';
 
+/** How long a drain waits for the callbacks and spool writes of the sends it expired. */
+const EXPIRY_GRACE_MS = 1000;
+
 /** An async or oneway send that has not settled yet. */
 export interface PendingSend {
   mode: 'async' | 'oneway';
@@ -27,7 +30,15 @@ export async function drainPending(
         else result.droppedOneway++;
         send.expire();
       }
-      await Promise.all(batch.map((send) => send.done));
+      // Expiry runs callbacks and spool writes: local work, but a hung disk must not hang the drain.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(batch.map((send) => send.done)),
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, EXPIRY_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
       break;
     }
     let timer: NodeJS.Timeout | undefined;

@@ -6,7 +6,13 @@ import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js
 import { currentTraceparent } from '../trace-context.js';
 import { Batcher } from './batcher.js';
 import { classifyError } from './classify.js';
-import { type DeadlineOptions, resolveDeadline, timeoutError, withDeadline } from './deadline.js';
+import {
+  checkDeadlineOptions,
+  type DeadlineOptions,
+  resolveDeadline,
+  timeoutError,
+  withDeadline,
+} from './deadline.js';
 import { InFlightLimiter, type InFlightLimits, SendWindow } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
 import {
@@ -83,7 +89,11 @@ export class Producer {
     );
     const batchSender =
       (maxAttempts: number) => (messages: PreparedMessage[], traces: SendTrace[], deadline: number) =>
-        this.#window.run(() => this.#sender.deliverBatch(messages, traces, deadline, maxAttempts));
+        this.#window.run(
+          () => this.#sender.deliverBatch(messages, traces, deadline, maxAttempts),
+          deadline,
+          () => timeoutError(messages[0]?.topic ?? '', 'waiting for a send slot'),
+        );
     const oneway = resolveBatching(onewayBatching, 'onewayBatching');
     if (oneway) this.#onewayBatcher = new Batcher(oneway, batchSender(1));
     const async = resolveBatching(asyncBatching, 'asyncBatching');
@@ -128,6 +138,7 @@ export class Producer {
    * Failures are the caller's to handle ("retry or persist the message for later delivery").
    */
   async send(message: Message, options?: SendOptions): Promise<SendResult> {
+    checkDeadlineOptions(options, 'send');
     const prepared = this.#prepare(message);
     const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
     return this.#deliver(prepared, this.#observer.start(prepared, 'sync'), deadline);
@@ -162,11 +173,16 @@ export class Producer {
       return new Promise<SendResult>((resolve, reject) => {
         this.sendAsync(
           message,
-          { onSuccess: resolve, onException: (failure) => reject(failure.exception) },
+          {
+            onSuccess: resolve,
+            // The promise form has only the error to tell a spooled failure from a lost one.
+            onException: (failure) => reject(Object.assign(failure.exception, { spooled: failure.spooled })),
+          },
           options,
         );
       });
     }
+    checkDeadlineOptions(options, 'sendAsync');
     const prepared = this.#prepare(message);
     const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
     const trace = this.#observer.start(prepared, 'async');
@@ -208,8 +224,10 @@ export class Producer {
     const start = () => {
       (batcher
         ? batcher.add(prepared, deadline, trace)
-        : this.#window.run(() =>
-            this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts),
+        : this.#window.run(
+            () => this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts),
+            deadline,
+            () => timeoutError(prepared.topic, 'async send waiting for a send slot'),
           )
       ).then(
         (result) => {
@@ -282,7 +300,11 @@ export class Producer {
     // Deferred so that sendOneway itself returns before the client does any work for this message.
     const sent = batcher
       ? batcher.add(prepared, deadline, trace)
-      : this.#window.run(() => this.#sender.deliver(prepared, trace, deadline, 1));
+      : this.#window.run(
+          () => this.#sender.deliver(prepared, trace, deadline, 1),
+          deadline,
+          () => timeoutError(prepared.topic, 'waiting for a send slot'),
+        );
     sent.then(
       (result) => {
         this.#limiter.release(bytes);
@@ -342,6 +364,7 @@ export class Producer {
    * oneway sends are dropped and counted. Sends started while draining are waited for too.
    */
   async drain(options?: DeadlineOptions): Promise<DrainResult> {
+    checkDeadlineOptions(options, 'drain');
     // The caller's bound, when given, is the bound: longer than the send timeout is fine for a drain.
     const bounded = options?.deadline !== undefined || options?.timeoutMs !== undefined;
     const deadline = resolveDeadline(options, bounded ? Number.POSITIVE_INFINITY : this.config.sendTimeoutMs);

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config.js';
-import { ErrorCode, type RocketMQError } from '../errors.js';
+import { ErrorCode, RocketMQError } from '../errors.js';
 import type { LibraryLog } from '../log.js';
 import type { PreparedMessage } from '../message.js';
 import { classifyError, looksLikeStaleChannel } from './classify.js';
@@ -13,6 +13,15 @@ import type { SendResult } from './types.js';
  * The retry policy around the transport: only retryable errors, exponential backoff with full jitter,
  * everything inside the caller's deadline, and one client replacement when the channel looks stale.
  */
+/** Settles like `current`, unless one of `earlier` succeeds first. */
+function firstAnswer<T>(current: Promise<T>, earlier: readonly Promise<T>[]): Promise<T> {
+  if (earlier.length === 0) return current;
+  return new Promise<T>((resolve, reject) => {
+    current.then(resolve, reject);
+    for (const attempt of earlier) attempt.then(resolve, () => undefined);
+  });
+}
+
 export class RetryingSender {
   readonly #transport: Transport;
   readonly #config: ResolvedConfig;
@@ -74,6 +83,8 @@ export class RetryingSender {
   ): Promise<{ value: T; attempts: number }> {
     const { baseDelayMs, maxDelayMs } = this.#config.retry;
     let resetDone = false;
+    // Attempts cut short by their slice of time may still be answered; the first answer of any wins.
+    const cutShort: Promise<T>[] = [];
     // A send that waited its turn past its deadline never reaches the wire (and says nothing of the channel).
     if (Date.now() >= deadline) throw Object.assign(timeoutError(topic), { attempts: 0 });
     for (let attempt = 1; ; attempt++) {
@@ -84,7 +95,17 @@ export class RetryingSender {
         // channel is noticed while there is still time to replace it and try again.
         const attemptDeadline =
           attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.#config.attemptTimeoutMs);
-        return { value: await withDeadline(call(), attemptDeadline, topic), attempts: attempt };
+        const current = call();
+        current.catch(() => undefined);
+        try {
+          return {
+            value: await withDeadline(firstAnswer(current, cutShort), attemptDeadline, topic),
+            attempts: attempt,
+          };
+        } catch (thrown) {
+          if (thrown instanceof RocketMQError && thrown.code === ErrorCode.TIMEOUT) cutShort.push(current);
+          throw thrown;
+        }
       } catch (thrown) {
         const { error, replaced } = this.#recordFailure(thrown, topic, generation, attemptStarted);
         error.attempts = attempt;

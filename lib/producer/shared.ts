@@ -1,4 +1,4 @@
-import { registerLogRecordSender } from '../log.js';
+import { getLogger, LIBRARY_SOURCE, registerLogRecordSender } from '../log.js';
 import { Producer, type ProducerOptions } from './producer.js';
 
 let shared: Producer | undefined;
@@ -6,7 +6,10 @@ let shared: Producer | undefined;
 // Log shipping (`ROCKETMQ_LOG_TOPIC`) sends through the shared producer, oneway: the invocation's drain
 // covers the shipped lines too.
 registerLogRecordSender((topic, record) => {
-  getProducer().sendOneway({
+  // Only an open shared producer ships: creating one here would drop the options its first real
+  // caller passes, and one created after shutdown would keep the process alive.
+  if (!shared || shared.closed) return;
+  shared.sendOneway({
     topic,
     tag: record.level,
     keys: record.keys,
@@ -22,8 +25,30 @@ registerLogRecordSender((topic, record) => {
  * next call creates a fresh producer.
  */
 export function getProducer(options?: ProducerOptions): Producer {
-  if (!shared || shared.closed) shared = new Producer(options);
+  if (!shared || shared.closed) {
+    shared = new Producer(options);
+    sharedOptions = options;
+  } else if (options !== undefined && options !== sharedOptions) {
+    ignoredOptionsWarned ||= warnIgnoredOptions();
+  }
   return shared;
+}
+
+let sharedOptions: ProducerOptions | undefined;
+let ignoredOptionsWarned = false;
+
+function warnIgnoredOptions(): boolean {
+  getLogger().warn({
+    message:
+      'getProducer() options ignored: the shared producer already exists with the options of its first call',
+    source: LIBRARY_SOURCE,
+  });
+  return true;
+}
+
+/** Whether the shared producer exists and is not shut down. */
+export function hasOpenSharedProducer(): boolean {
+  return shared !== undefined && !shared.closed;
 }
 
 /** Shuts the shared producer down, if there is one; for preStop hooks, SIGTERM handlers and tests. */

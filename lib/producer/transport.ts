@@ -114,6 +114,24 @@ function installConnectionEpochs(): void {
 }
 
 /**
+ * Notes every answer the broker gives on this client's channel (routes, heartbeats, sends, whatever
+ * status they carry): proof that the channel is alive, which tells a slow broker from a dead channel.
+ */
+function recordAnswers(client: ClientProducer, onAnswer: () => void): void {
+  const rpc = client.getRpcClientManager();
+  const noted = <T>(response: T) => {
+    onAnswer();
+    return response;
+  };
+  const queryRoute = rpc.queryRoute.bind(rpc);
+  rpc.queryRoute = (...args) => queryRoute(...args).then(noted);
+  const heartbeat = rpc.heartbeat.bind(rpc);
+  rpc.heartbeat = (...args) => heartbeat(...args).then(noted);
+  const sendMessage = rpc.sendMessage.bind(rpc);
+  rpc.sendMessage = (...args) => sendMessage(...args).then(noted);
+}
+
+/**
  * The client's `shutdown()` awaits NotifyClientTermination and throws when the broker is unreachable,
  * skipping the steps after it (telemetry streams, channels, the 60 s idle timer), so the process never
  * exits. Bounding and swallowing that one notification makes shutdown always run to the end.
@@ -192,25 +210,6 @@ export class ClientTransport implements Transport {
     return this.#lastResponseAt;
   }
 
-  /** Notes that the broker answered, whether with a receipt or with a status code of its own. */
-  #answered<T>(call: Promise<T>): Promise<T> {
-    return call.then(
-      (value) => {
-        this.#lastResponseAt = Date.now();
-        return value;
-      },
-      (error: unknown) => {
-        if (
-          typeof (error as { code?: unknown }).code === 'number' &&
-          (error as { code: number }).code >= 10000
-        ) {
-          this.#lastResponseAt = Date.now();
-        }
-        throw error;
-      },
-    );
-  }
-
   #create(): ClientProducer {
     installConnectionEpochs();
     const { credentials } = this.#config;
@@ -231,6 +230,9 @@ export class ClientTransport implements Transport {
       }),
     });
     makeShutdownTotal(client);
+    recordAnswers(client, () => {
+      this.#lastResponseAt = Date.now();
+    });
     guardTelemetryStreams(client, () => this.#retiredClients.has(client));
     return client;
   }
@@ -264,7 +266,7 @@ export class ClientTransport implements Transport {
 
   async send(message: PreparedMessage): Promise<TransportReceipt> {
     const client = await this.#ensureClient();
-    const receipt = await this.#answered(client.send(toClientMessage(message)));
+    const receipt = await client.send(toClientMessage(message));
     return { messageId: receipt.messageId, offset: receipt.offset };
   }
 
@@ -296,15 +298,13 @@ export class ClientTransport implements Transport {
       }
       request.addMessages(encoded.toProtobuf(client.namespace, queue));
     }
-    const response = await this.#answered(
-      client
-        .getRpcClientManager()
-        .sendMessage(
-          queue.broker.endpoints,
-          request,
-          Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
-        ),
-    );
+    const response = await client
+      .getRpcClientManager()
+      .sendMessage(
+        queue.broker.endpoints,
+        request,
+        Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
+      );
     const receipts = SendReceipt.processResponseInvocation(queue, response).map((receipt) => ({
       messageId: receipt.messageId,
       offset: receipt.offset,
@@ -316,7 +316,14 @@ export class ClientTransport implements Transport {
 
   async warmUp(topics: readonly string[]): Promise<void> {
     const client = await this.#ensureClient();
-    for (const topic of topics) await (client as unknown as RouteLookup).getRouteData(topic);
+    for (const topic of topics) {
+      try {
+        await (client as unknown as RouteLookup).getRouteData(topic);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 40402) this.forgetTopic(topic);
+        throw error;
+      }
+    }
   }
 
   reset(generation: number, force = false): boolean {

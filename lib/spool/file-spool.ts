@@ -11,6 +11,16 @@ const RECORD_SUFFIX = '.json';
 const PARTIAL_SUFFIX = '.partial';
 const QUARANTINE_DIR = 'quarantine';
 const FORMAT_VERSION = 1;
+/** What the broker says about the message itself; resending it as it is cannot succeed. */
+const BROKER_VERDICTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.TOPIC_NOT_FOUND,
+  ErrorCode.MESSAGE_TYPE_MISMATCH,
+  ErrorCode.UNAUTHORIZED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.MESSAGE_TOO_LARGE,
+  ErrorCode.MESSAGE_INVALID,
+]);
 /** A partial file older than this was left by a process that died while writing it. */
 const ABANDONED_PARTIAL_MS = 30_000;
 
@@ -208,9 +218,14 @@ export class FileSpool implements Spool {
     const { records, quarantined } = await this.#scan();
     const report: RedeliverReport = { delivered: 0, failed: 0, rejected: 0, quarantined, remaining: 0 };
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    let stopped = false;
     for (const record of records) {
       const attempted = report.delivered + report.failed + report.rejected;
-      if (attempted >= limit || (options.deadline !== undefined && Date.now() >= options.deadline)) {
+      if (
+        stopped ||
+        attempted >= limit ||
+        (options.deadline !== undefined && Date.now() >= options.deadline)
+      ) {
         report.remaining++;
         continue;
       }
@@ -224,8 +239,14 @@ export class FileSpool implements Spool {
           error: { code, message },
           redeliveryAttempts: record.redeliveryAttempts + 1,
         });
+        if (error instanceof RocketMQError && error.code === ErrorCode.PRODUCER_CLOSED) {
+          // The sender is gone, not the message: everything from here on stays for the next call.
+          report.failed++;
+          stopped = true;
+          continue;
+        }
         // A verdict that no resend can change: kept aside with its error instead of retried forever.
-        if (error instanceof RocketMQError && !error.retryable) {
+        if (error instanceof RocketMQError && BROKER_VERDICTS.has(error.code)) {
           await this.#quarantine(`${record.id}${RECORD_SUFFIX}`);
           report.rejected++;
         } else {

@@ -123,7 +123,11 @@ describe('async send', () => {
     expect(result.topic).toBe('orders');
     await expect(producer.sendAsync({ topic: 'no-such-topic', body: 'x' })).rejects.toMatchObject({
       code: ErrorCode.TOPIC_NOT_FOUND,
+      spooled: false,
     });
+    await expect(producer.send({ topic: 'orders', body: 'x' }, { timeout: 5 } as never)).rejects.toThrow(
+      /unknown send option: timeout/,
+    );
   });
 
   it('throws at once for an invalid message or a half callback, and sends nothing', () => {

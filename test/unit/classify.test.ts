@@ -36,6 +36,14 @@ describe('classifyError', () => {
     [grpcError(14, 'No connection established'), ErrorCode.UNAVAILABLE, true],
     [grpcError(4, 'Deadline exceeded'), ErrorCode.TIMEOUT, true],
     [grpcError(16, 'unauthenticated'), ErrorCode.UNAUTHORIZED, false],
+    [grpcError(3, 'invalid argument'), ErrorCode.BAD_REQUEST, false],
+    [grpcError(9, 'failed precondition'), ErrorCode.BAD_REQUEST, false],
+    [
+      grpcError(8, 'Received message larger than max (5000000 vs. 4194304)'),
+      ErrorCode.MESSAGE_TOO_LARGE,
+      false,
+    ],
+    [grpcError(8, 'resource exhausted'), ErrorCode.TOO_MANY_REQUESTS, true],
     [
       new TypeError('Message body size exceeds the threshold, max size=4194304 bytes'),
       ErrorCode.MESSAGE_TOO_LARGE,

@@ -71,6 +71,19 @@ describe('FileSpool', () => {
     expect(record).toMatchObject({ error: { code: 'TOPIC_NOT_FOUND' }, redeliveryAttempts: 1 });
   });
 
+  it('keeps every record when the sender shuts down mid-redelivery, and quarantines only broker verdicts', async () => {
+    const spool = new FileSpool({ dir });
+    for (const n of [1, 2, 3, 4]) await spool.append(message(n), failure);
+    let calls = 0;
+    const report = await spool.redeliver(async () => {
+      calls++;
+      if (calls === 1) throw new RocketMQError(ErrorCode.UNKNOWN, 'something odd');
+      throw new RocketMQError(ErrorCode.PRODUCER_CLOSED, 'shut down');
+    });
+    expect(report).toMatchObject({ delivered: 0, rejected: 0, failed: 2, remaining: 2 });
+    expect(await spool.list()).toHaveLength(4);
+  });
+
   it('quarantines corrupt records and never resends them', async () => {
     const spool = new FileSpool({ dir });
     await spool.append(message(1), failure);

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../infra/emulate.js';
+import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import {
+  ErrorCode,
+  getLogger,
+  hasOpenSharedProducer,
+  type SendFailure,
+  shutdownSharedProducer,
+} from '../../lib/index.js';
+import { ShippingLogger } from '../../lib/log.js';
+import { lambdaHandler } from '../../lib/platforms/lambda.js';
+
+let broker: LocalBroker;
+beforeAll(async () => {
+  broker = await startLocalBroker();
+  process.env.ROCKETMQ_ENDPOINTS = broker.endpoint;
+});
+afterAll(async () => {
+  await shutdownSharedProducer({ timeoutMs: 500 });
+  await broker.stop();
+});
+
+describe('the platform deadline', () => {
+  it('a handler returns before the platform would kill it, with open async sends already failed', async () => {
+    const failures: SendFailure[] = [];
+    const handler = lambdaHandler(async (_event: unknown, invocation) => {
+      await invocation.producer.send({ topic: 'orders', body: 'warm-up' });
+      broker.faults.blackhole(true);
+      invocation.producer.sendAsync(
+        { topic: 'orders', body: 'never answered' },
+        { onSuccess: () => expect.unreachable(), onException: (failure) => failures.push(failure) },
+      );
+      return 'returned early';
+    });
+    const context = lambdaContext('deadline-test', 3);
+    const started = Date.now();
+    await expect(handler({}, context)).resolves.toBe('returned early');
+    const elapsed = Date.now() - started;
+    broker.faults.blackhole(false);
+    // 3 s function: work until 2.7 s, drain until 2.85 s, the rest for expiry and the return.
+    expect(elapsed).toBeLessThan(2950);
+    expect(failures.map((f) => f.exception.code)).toEqual([ErrorCode.TIMEOUT]);
+  });
+});
+
+describe('log shipping', () => {
+  it('never creates the shared producer itself', async () => {
+    await shutdownSharedProducer({ timeoutMs: 500 });
+    new ShippingLogger({ topic: 'logs' }).info('a line while no shared producer is open');
+    expect(hasOpenSharedProducer()).toBe(false);
+  });
+});
