@@ -28,8 +28,9 @@ export function getProducer(options?: ProducerOptions): Producer {
   if (!shared || shared.closed) {
     shared = new Producer(options);
     sharedOptions = options;
-  } else if (options !== undefined && options !== sharedOptions) {
-    ignoredOptionsWarned ||= warnIgnoredOptions();
+  } else if (options !== undefined && options !== sharedOptions && !ignoredOptionsWarned) {
+    ignoredOptionsWarned = true;
+    warnIgnoredOptions();
   }
   return shared;
 }
@@ -37,13 +38,12 @@ export function getProducer(options?: ProducerOptions): Producer {
 let sharedOptions: ProducerOptions | undefined;
 let ignoredOptionsWarned = false;
 
-function warnIgnoredOptions(): boolean {
+function warnIgnoredOptions(): void {
   getLogger().warn({
     message:
       'getProducer() options ignored: the shared producer already exists with the options of its first call',
     source: LIBRARY_SOURCE,
   });
-  return true;
 }
 
 /** Whether the shared producer exists and is not shut down. */

@@ -3,7 +3,6 @@ import { lambdaContext } from '../../infra/emulate.js';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
 import {
   ErrorCode,
-  getLogger,
   hasOpenSharedProducer,
   type SendFailure,
   shutdownSharedProducer,
