@@ -1,23 +1,44 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PendingSend } from './producer/pending.js';
 
 /**
- * The W3C `traceparent` of the work in progress, so every message sent while handling a traced request
- * carries it and consumers can continue the trace. The platform wrappers set it from the incoming HTTP
- * header or the platform's own trace id; without OpenTelemetry this is the whole mechanism, with it the
- * bridge replaces the value by the send span's own context.
+ * What belongs to one invocation while it runs, carried across awaits:
+ * - the W3C `traceparent` of the work in progress, so every message sent while handling a traced
+ *   request carries it and consumers can continue the trace. The platform wrappers set it from the
+ *   incoming HTTP header or the platform's own trace id; without OpenTelemetry this is the whole
+ *   mechanism, with it the bridge replaces the value by the send span's own context;
+ * - the async and oneway sends it started, so its drain waits for, and expires, only its own sends when
+ *   one instance serves several requests at once (FC instance concurrency).
  */
-const storage = new AsyncLocalStorage<string>();
+export interface InvocationScope {
+  traceparent: string | undefined;
+  readonly sends: Set<PendingSend>;
+}
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE = /^0+$/;
+const storage = new AsyncLocalStorage<InvocationScope>();
+
+/** Runs `work` as one invocation: the sends it starts are its own. */
+export function runInvocation<T>(work: (scope: InvocationScope) => T): T {
+  const scope: InvocationScope = { traceparent: undefined, sends: new Set() };
+  return storage.run(scope, () => work(scope));
+}
+
+export function currentInvocation(): InvocationScope | undefined {
+  return storage.getStore();
+}
 
 export function runWithTraceparent<T>(traceparent: string | undefined, work: () => T): T {
-  return traceparent === undefined ? work() : storage.run(traceparent, work);
+  if (traceparent === undefined) return work();
+  const current = storage.getStore();
+  return storage.run({ traceparent, sends: current?.sends ?? new Set() }, work);
 }
 
 export function currentTraceparent(): string | undefined {
-  return storage.getStore();
+  return storage.getStore()?.traceparent;
 }
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE = /^0+$/;
 
 export function isTraceparent(value: string): boolean {
   const match = TRACEPARENT.exec(value);

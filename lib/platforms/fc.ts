@@ -5,7 +5,7 @@ import { ErrorCode, EventError } from '../errors.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, hasOpenSharedProducer, shutdownSharedProducer } from '../producer/shared.js';
-import { runWithTraceparent } from '../trace-context.js';
+import { runInvocation, runWithTraceparent } from '../trace-context.js';
 import {
   errorResponse,
   type Fc2HttpRequest,
@@ -101,14 +101,15 @@ export function fcEventHandler<R>(
   handler: (event: unknown, invocation: Invocation) => Promise<R>,
   options?: FcHandlerOptions,
 ): (event: unknown, context: FcContext) => Promise<R> {
-  return async (event, context) => {
-    const invocation = begin(context, options);
-    try {
-      return await handler(event, invocation);
-    } finally {
-      await finish(invocation);
-    }
-  };
+  return (event, context) =>
+    runInvocation(async () => {
+      const invocation = begin(context, options);
+      try {
+        return await handler(event, invocation);
+      } finally {
+        await finish(invocation);
+      }
+    });
 }
 
 /** Reads an FC 2.0 request body without buffering more than `maxBytes + 1` bytes of it. */
@@ -171,7 +172,9 @@ export function fcHttpHandler(
       await finish(invocation);
     }
   };
-  return async (first, second, third) => {
+  // Each request is an invocation of its own: with instance concurrency, its drain covers its sends only.
+  return (first, second, third) => runInvocation(() => serve(first, second, third));
+  async function serve(first: unknown, second: unknown, third?: FcContext) {
     if (isFc2Response(second)) {
       const invocation = begin(third as FcContext, options);
       const request = first as Fc2HttpRequest;
@@ -188,7 +191,7 @@ export function fcHttpHandler(
     return toFcHttpResponse(
       await respond(async () => fromFcHttpEvent(first as never, { maxBodyBytes }), invocation),
     );
-  };
+  }
 }
 
 /**

@@ -43,7 +43,10 @@ export function createInvocation(fields: Omit<Invocation, 'remainingMs'>): Invoc
  * the other half is left for what expiry does to sends still open (callbacks, spool writes).
  */
 export async function drainInvocation(invocation: Invocation): Promise<DrainResult> {
-  const result = await invocation.producer.drain({ deadline: invocation.deadline + invocation.marginMs / 2 });
+  const result = await invocation.producer.drain({
+    deadline: invocation.deadline + invocation.marginMs / 2,
+    invocationOnly: true,
+  });
   if (result.expiredAsync + result.droppedOneway > 0) {
     invocation.logger.warn({ message: 'invocation ended with sends still open', ...result });
   }

@@ -10,6 +10,7 @@ export interface DeadlineOptions {
 }
 
 const DEADLINE_KEYS = new Set(['deadline', 'timeoutMs']);
+const DRAIN_KEYS = new Set([...DEADLINE_KEYS, 'invocationOnly']);
 
 /** Rejects a typo (`{ timeout: 5000 }`) or a non-number, which would otherwise fall back silently. */
 export function checkDeadlineOptions(options: DeadlineOptions | undefined, where: string): void {
@@ -17,7 +18,7 @@ export function checkDeadlineOptions(options: DeadlineOptions | undefined, where
   if (options === null || typeof options !== 'object') {
     throw new RocketMQError(ErrorCode.CONFIG_INVALID, `${where} options must be an object`);
   }
-  rejectUnknownKeys(options, DEADLINE_KEYS, where);
+  rejectUnknownKeys(options, where === 'drain' ? DRAIN_KEYS : DEADLINE_KEYS, where);
   for (const key of DEADLINE_KEYS) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {

@@ -3,7 +3,7 @@ import { ErrorCode, RocketMQError } from '../errors.js';
 import { clientLoggerAdapter, getLogger, type LibraryLog, libraryLog } from '../log.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
-import { currentTraceparent } from '../trace-context.js';
+import { currentInvocation, currentTraceparent } from '../trace-context.js';
 import { Batcher } from './batcher.js';
 import { classifyError } from './classify.js';
 import {
@@ -26,10 +26,17 @@ import { drainPending, type PendingSend } from './pending.js';
 import { RetryingSender } from './retry.js';
 import { type ProducerStats, StatsRecorder } from './stats.js';
 import { createClientTransport, type Transport } from './transport.js';
-import type { DrainResult, SendCallback, SendOptions, SendResult } from './types.js';
+import type { DrainOptions, DrainResult, SendCallback, SendOptions, SendResult } from './types.js';
 
 export type { ProducerOptions } from './options.js';
-export type { DrainResult, SendCallback, SendFailure, SendOptions, SendResult } from './types.js';
+export type {
+  DrainOptions,
+  DrainResult,
+  SendCallback,
+  SendFailure,
+  SendOptions,
+  SendResult,
+} from './types.js';
 
 /**
  * A RocketMQ producer with the three send modes of ApsaraMQ's normal messages on one promise core:
@@ -213,12 +220,12 @@ export class Producer {
         );
       } finally {
         leaveQueue();
-        this.#pending.delete(pending);
+        untrack();
         finish();
       }
     };
     let leaveQueue = () => undefined as unknown;
-    this.#pending.add(pending);
+    const untrack = this.#track(pending);
     const bytes = prepared.body.length;
     const batcher = this.#asyncBatcher?.accepts(prepared) ? this.#asyncBatcher : undefined;
     const start = () => {
@@ -276,7 +283,7 @@ export class Producer {
     let finish!: () => void;
     const close = () => {
       open = false;
-      this.#pending.delete(pending);
+      untrack();
       finish();
     };
     const pending: PendingSend = {
@@ -317,7 +324,18 @@ export class Producer {
         if (open) close();
       },
     );
+    const untrack = this.#track(pending);
+  }
+
+  /** Counts a send as pending for the producer and for the invocation it was started in, if any. */
+  #track(pending: PendingSend): () => void {
+    const scope = currentInvocation();
     this.#pending.add(pending);
+    scope?.sends.add(pending);
+    return () => {
+      this.#pending.delete(pending);
+      scope?.sends.delete(pending);
+    };
   }
 
   #throttled(topic: string): RocketMQError {
@@ -363,14 +381,16 @@ export class Producer {
    * the deadline, open async sends fail with TIMEOUT (and are spooled if a spool is configured); open
    * oneway sends are dropped and counted. Sends started while draining are waited for too.
    */
-  async drain(options?: DeadlineOptions): Promise<DrainResult> {
+  async drain(options?: DrainOptions): Promise<DrainResult> {
     checkDeadlineOptions(options, 'drain');
     // The caller's bound, when given, is the bound: longer than the send timeout is fine for a drain.
     const bounded = options?.deadline !== undefined || options?.timeoutMs !== undefined;
     const deadline = resolveDeadline(options, bounded ? Number.POSITIVE_INFINITY : this.config.sendTimeoutMs);
     this.#onewayBatcher?.flushAll();
     this.#asyncBatcher?.flushAll();
-    const result = await drainPending(this.#pending, deadline);
+    // Inside an invocation, its own sends: another request served by the same instance keeps its own.
+    const scope = options?.invocationOnly ? currentInvocation() : undefined;
+    const result = await drainPending(scope?.sends ?? this.#pending, deadline);
     if (result.expiredAsync + result.droppedOneway > 0) {
       this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });
     }

@@ -28,6 +28,14 @@ export interface SendCallback {
 
 export type SendOptions = DeadlineOptions;
 
+export interface DrainOptions extends DeadlineOptions {
+  /**
+   * Only the sends started in the current invocation (see the platform wrappers), when there is one:
+   * with FC instance concurrency, one request's drain must not wait for or expire another's sends.
+   */
+  invocationOnly?: boolean;
+}
+
 export interface DrainResult {
   /** Sends that settled on their own while draining. */
   settled: number;
