@@ -98,8 +98,8 @@ describe('npm run deploy:fc against a stub of the FC API', () => {
         environmentVariables: {
           ROCKETMQ_ENDPOINTS: 'rmq-cn-test.cn-hangzhou.rmq.aliyuncs.com:8080',
           ROCKETMQ_NAMESPACE: 'rmq-cn-test',
-          ALIBABA_CLOUD_ACCESS_KEY_ID: 'instance-user',
-          ALIBABA_CLOUD_ACCESS_KEY_SECRET: FUNCTION_SECRET,
+          ROCKETMQ_ACCESS_KEY: 'instance-user',
+          ROCKETMQ_SECRET_KEY: FUNCTION_SECRET,
         },
       });
       const code = (create?.body?.code as { zipFile?: string } | undefined)?.zipFile ?? '';

@@ -102,8 +102,8 @@ describe('serverless.yml', () => {
   it('holds no literal secret: credentials come from ${env:} / ${ssm:}', async () => {
     const text = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
     for (const name of [
-      'ALIBABA_CLOUD_ACCESS_KEY_ID',
-      'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      'ROCKETMQ_ACCESS_KEY',
+      'ROCKETMQ_SECRET_KEY',
       'ROCKETMQ_ENDPOINTS',
     ]) {
       const line = text.split('\n').find((entry) => entry.trim().startsWith(`${name}:`));
@@ -130,7 +130,7 @@ describe('serverless.yml', () => {
       expect(variables).toMatchObject({
         ROCKETMQ_ENDPOINTS: ENV.ROCKETMQ_ENDPOINTS,
         ROCKETMQ_NAMESPACE: ENV.ROCKETMQ_NAMESPACE,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: ENV.ROCKETMQ_SECRET_KEY,
+        ROCKETMQ_SECRET_KEY: ENV.ROCKETMQ_SECRET_KEY,
       });
     }
   });
