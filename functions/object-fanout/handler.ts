@@ -7,6 +7,8 @@ export interface FanoutResult {
   sent: number;
   failed: number;
   spooled: number;
+  /** Records of earlier invocations this instance spooled and now delivered (with a spool only). */
+  redelivered?: number;
 }
 
 /** Message keys are space-separated on the broker, so whitespace inside an object key is escaped. */
@@ -44,7 +46,12 @@ export async function fanOutObjects(event: unknown, invocation: Invocation): Pro
       { deadline: invocation.deadline },
     );
   }
-  await invocation.producer.drain({ deadline: invocation.deadline });
+  await invocation.producer.drain({ deadline: invocation.deadline, invocationOnly: true });
+  // The spool is this instance's /tmp: while the broker answers, resend what earlier invocations left.
+  if (invocation.producer.spool && result.failed === 0) {
+    const report = await invocation.producer.redeliverSpool({ deadline: invocation.deadline });
+    result.redelivered = report.delivered;
+  }
   invocation.logger.info({ message: 'objects fanned out', ...result });
   if (result.failed > result.spooled) {
     throw new RocketMQError(

@@ -208,9 +208,18 @@ export function fcInitializer(
   };
 }
 
-/** The FC `preStop` hook: drains and shuts the shared producer down before the instance is destroyed. */
+/**
+ * The FC `preStop` hook: before the instance is destroyed, resends what its spool holds (within half the
+ * time), then drains and shuts the shared producer down.
+ */
 export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext) => Promise<void> {
   return async () => {
-    await shutdownSharedProducer({ timeoutMs: options?.timeoutMs ?? 2000 });
+    const timeoutMs = options?.timeoutMs ?? 2000;
+    // The spool lives in this instance's /tmp and goes with it: last chance to deliver what it holds.
+    if (hasOpenSharedProducer()) {
+      const producer = getProducer();
+      if (producer.spool) await producer.redeliverSpool({ deadline: Date.now() + timeoutMs / 2 });
+    }
+    await shutdownSharedProducer({ timeoutMs });
   };
 }

@@ -101,11 +101,7 @@ describe('serverless.yml', () => {
 
   it('holds no literal secret: credentials come from ${env:} / ${ssm:}', async () => {
     const text = await readFile(join(ROOT, 'serverless.yml'), 'utf8');
-    for (const name of [
-      'ROCKETMQ_ACCESS_KEY',
-      'ROCKETMQ_SECRET_KEY',
-      'ROCKETMQ_ENDPOINTS',
-    ]) {
+    for (const name of ['ROCKETMQ_ACCESS_KEY', 'ROCKETMQ_SECRET_KEY', 'ROCKETMQ_ENDPOINTS']) {
       const line = text.split('\n').find((entry) => entry.trim().startsWith(`${name}:`));
       expect(line, name).toMatch(/: \$\{env:[A-Z_]+, ssm:\/rocketmq-serverless\/\$\{sls:stage\}\//);
     }
