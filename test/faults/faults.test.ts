@@ -426,9 +426,11 @@ describe(`fault suite (${profile.size})`, () => {
       const topic = 'faults-frozen';
       const broker = await startBroker({ extraTopics: { [topic]: 'NORMAL' } });
       const spoolDir = await mkdtemp(join(workDir, 'spool-frozen-'));
+      // The default send timeout: after the first slice runs out on the dead connection, the retry on a
+      // fresh one (new connection, route lookup, send) keeps 1.5 s even on a loaded CI machine.
       const producer = producerFor({
         endpoints: broker.endpoint,
-        sendTimeoutMs: 2000,
+        sendTimeoutMs: 3000,
         spool: { dir: spoolDir },
       });
       await producer.send(message(topic, 'frozen-warm-up'));
