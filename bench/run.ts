@@ -7,7 +7,7 @@
  *     [--oneway-n 10000] [--out-dir bench/results] [--build]
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -64,7 +64,13 @@ function parseOptions(): (BenchOptions & { outDir: string; build: boolean }) | u
     concurrency: positive('concurrency', values.concurrency, 64),
     rounds: positive('rounds', values.rounds, quick ? 1 : 5),
     onewayN: positive('oneway-n', values['oneway-n'], quick ? 200 : 10_000),
-    outDir: resolve(values['out-dir'] ?? fileURLToPath(new URL('./results/', import.meta.url))),
+    // A smoke run never replaces the recorded results the README quotes.
+    outDir: resolve(
+      values['out-dir'] ??
+        (quick
+          ? join(tmpdir(), 'rocketmq-serverless-bench')
+          : fileURLToPath(new URL('./results/', import.meta.url))),
+    ),
     build: values.build ?? false,
   };
 }

@@ -25,5 +25,12 @@ export async function runCli<T>(
     process.exitCode = 0;
     return;
   }
-  process.exitCode = await run(options);
+  try {
+    process.exitCode = await run(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // Found only while running (a busy port, a missing file): still the caller's to fix.
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+  }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { shutdownSharedProducer } from '../lib/index.js';
 import type { FcHttpResponse } from '../lib/triggers/index.js';
+import { UsageError } from './cli.js';
 import { FUNCTIONS_DIR, fcContext, fcHttpEventFrom, loadFunction } from './emulate.js';
 import { type LocalBroker, type StoredMessage, startLocalBroker } from './local-broker/index.js';
 
@@ -38,7 +39,14 @@ function sendJson(response: ServerResponse, status: number, value: unknown): voi
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   let broker: LocalBroker | undefined;
   if (!process.env.ROCKETMQ_ENDPOINTS) {
-    broker = await startLocalBroker({ port: options.brokerPort });
+    try {
+      broker = await startLocalBroker({ port: options.brokerPort });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new UsageError(
+        `broker port ${options.brokerPort} is in use; pick another with --broker-port (0 = any free port)`,
+      );
+    }
     process.env.ROCKETMQ_ENDPOINTS = broker.endpoint;
   }
   const [orders, fanout, metrics] = await Promise.all([
@@ -117,7 +125,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     });
   });
   server.listen(options.port, '127.0.0.1');
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    await broker?.stop();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new UsageError(`port ${options.port} is in use; pick another with --port (0 = any free port)`);
+    }
+    throw error;
+  }
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { Fc2HttpResponse, FcContext } from '../lib/platforms/fc.js';
 import type { FcHttpEvent } from '../lib/triggers/index.js';
+import { UsageError } from './cli.js';
 
 /** Builds the calls FC and Lambda make, so functions run locally exactly as deployed. */
 
@@ -36,7 +37,7 @@ export async function loadFunction(name: string, platform: 'aws'): Promise<Lambd
 export async function loadFunction(name: string, platform: Platform): Promise<FcModule | LambdaModule> {
   const known = await listFunctions();
   if (!known.includes(name)) {
-    throw new Error(`unknown function "${name}"; functions: ${known.join(', ')}`);
+    throw new UsageError(`unknown function "${name}"; functions: ${known.join(', ')}`);
   }
   return import(join(FUNCTIONS_DIR, name, `${platform}.ts`));
 }

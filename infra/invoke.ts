@@ -68,7 +68,14 @@ function parseOptions(argv: string[]): Options | undefined {
 }
 
 async function readEvent(path: string): Promise<Buffer> {
-  return path === '-' ? buffer(process.stdin) : readFile(path);
+  if (path === '-') return buffer(process.stdin);
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the event ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
 }
 
 function parseEventJson(raw: Buffer, path: string): unknown {

@@ -90,6 +90,24 @@ describe('npm start (dev server)', () => {
     await waitFor(/← metrics normal tag=orders keys=orders\.pending/);
   });
 
+  it('says which port is busy instead of crashing', async () => {
+    const port = new URL(url).port;
+    const second = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'infra/start.ts', '--port', port, '--broker-port', '0'],
+      {
+        env: { ...process.env, ROCKETMQ_ENDPOINTS: '' },
+      },
+    );
+    let stderr = '';
+    second.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = await once(second, 'exit');
+    expect(code).toBe(2);
+    expect(stderr).toContain(`port ${port} is in use`);
+  });
+
   it('stops cleanly on Ctrl-C', async () => {
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');

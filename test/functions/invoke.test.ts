@@ -138,11 +138,14 @@ describe('metrics-reporter', () => {
 
 describe('the CLI itself', () => {
   it('explains usage errors with exit 2', async () => {
-    const missing = await invoke(['-p', 'events/fc/timer.json']);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('missing -f');
+    const noFunction = await invoke(['-p', 'events/fc/timer.json']);
+    expect(noFunction.code).toBe(2);
+    expect(noFunction.stderr).toContain('missing -f');
     const unknown = await invoke(['-f', 'nope', '-p', 'events/fc/timer.json']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
+    const missing = await invoke(['-f', 'metrics-reporter', '-p', 'events/fc/no-such-event.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read the event');
     expect(unknown.stderr).toContain('order-confirmation');
   });
 
