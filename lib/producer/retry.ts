@@ -96,7 +96,6 @@ export class RetryingSender {
         const attemptDeadline =
           attempt >= maxAttempts ? deadline : Math.min(deadline, Date.now() + this.#config.attemptTimeoutMs);
         const current = call();
-        current.catch(() => undefined);
         try {
           return {
             value: await withDeadline(firstAnswer(current, cutShort), attemptDeadline, topic),
