@@ -426,11 +426,12 @@ describe(`fault suite (${profile.size})`, () => {
       const topic = 'faults-frozen';
       const broker = await startBroker({ extraTopics: { [topic]: 'NORMAL' } });
       const spoolDir = await mkdtemp(join(workDir, 'spool-frozen-'));
-      // The default send timeout: after the first slice runs out on the dead connection, the retry on a
-      // fresh one (new connection, route lookup, send) keeps 1.5 s even on a loaded CI machine.
+      // A 1 s slice notices the dead connection; the retry on a fresh one (new connection, route lookup,
+      // send) then keeps 4 s, enough even while the rest of the suite loads both cores of a CI machine.
       const producer = producerFor({
         endpoints: broker.endpoint,
-        sendTimeoutMs: 3000,
+        sendTimeoutMs: 5000,
+        attemptTimeoutMs: 1000,
         spool: { dir: spoolDir },
       });
       await producer.send(message(topic, 'frozen-warm-up'));
