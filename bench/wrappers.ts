@@ -30,7 +30,7 @@ export function fakeTransport(): Transport {
   let offset = 0;
   return {
     generation: 0,
-    lastResponseAt: 0,
+    answers: 0,
     send: () => Promise.resolve({ messageId: `FAKE${offset}`, offset: offset++ }),
     sendBatch: (messages) =>
       Promise.resolve(messages.map(() => ({ messageId: `FAKE${offset}`, offset: offset++ }))),

@@ -48,14 +48,14 @@ export class RetryingSender {
     thrown: unknown,
     topic: string,
     generation: number,
-    attemptStarted: number,
+    answersBefore: number,
   ): { error: RocketMQError; replaced: boolean } {
     const error = classifyError(thrown, { topic });
     if (error.code === ErrorCode.TOPIC_NOT_FOUND) this.#transport.forgetTopic(topic);
     // Our own timeout means a dead channel only if nothing at all came back meanwhile; otherwise the
     // channel works and the call merely waited behind others.
     const ownTimeout = error.code === ErrorCode.TIMEOUT && error.status === undefined;
-    const silent = !ownTimeout || this.#transport.lastResponseAt < attemptStarted;
+    const silent = !ownTimeout || this.#transport.answers === answersBefore;
     const replaced = looksLikeStaleChannel(error) && silent && this.#transport.reset(generation);
     if (replaced) {
       this.#stats.clientResets++;
@@ -89,7 +89,7 @@ export class RetryingSender {
     if (Date.now() >= deadline) throw Object.assign(timeoutError(topic), { attempts: 0 });
     for (let attempt = 1; ; attempt++) {
       const generation = this.#transport.generation;
-      const attemptStarted = Date.now();
+      const answersBefore = this.#transport.answers;
       try {
         // The last attempt may use all the time left; earlier ones get a slice, so a silently dead
         // channel is noticed while there is still time to replace it and try again.
@@ -106,7 +106,7 @@ export class RetryingSender {
           throw thrown;
         }
       } catch (thrown) {
-        const { error, replaced } = this.#recordFailure(thrown, topic, generation, attemptStarted);
+        const { error, replaced } = this.#recordFailure(thrown, topic, generation, answersBefore);
         error.attempts = attempt;
         if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
         onRetry(attempt, error);

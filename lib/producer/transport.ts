@@ -26,8 +26,11 @@ export interface TransportReceipt {
 export interface Transport {
   /** Increases each time the underlying client is replaced; lets concurrent failures share one reset. */
   readonly generation: number;
-  /** `Date.now()` of the last answer from the broker, of any kind: proof the channel is alive. */
-  readonly lastResponseAt: number;
+  /**
+   * How many answers the broker has given, of any kind: proof the channel is alive. A count, not a time,
+   * so an answer in the same millisecond as the start of an attempt is not mistaken for a later one.
+   */
+  readonly answers: number;
   send(message: PreparedMessage): Promise<TransportReceipt>;
   /**
    * One SendMessage call carrying several normal messages of one topic; one receipt per message, in
@@ -189,7 +192,7 @@ export class ClientTransport implements Transport {
   #starting: Promise<ClientProducer> | undefined;
   #generation = 0;
   #lastReset = 0;
-  #lastResponseAt = 0;
+  #answers = 0;
   #closed = false;
   readonly #config: ResolvedConfig;
   readonly #logger: ClientLogger;
@@ -206,8 +209,8 @@ export class ClientTransport implements Transport {
     return this.#generation;
   }
 
-  get lastResponseAt(): number {
-    return this.#lastResponseAt;
+  get answers(): number {
+    return this.#answers;
   }
 
   #create(): ClientProducer {
@@ -231,7 +234,7 @@ export class ClientTransport implements Transport {
     });
     makeShutdownTotal(client);
     recordAnswers(client, () => {
-      this.#lastResponseAt = Date.now();
+      this.#answers++;
     });
     guardTelemetryStreams(client, () => this.#retiredClients.has(client));
     return client;

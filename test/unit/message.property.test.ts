@@ -120,7 +120,7 @@ describe('the producer never sends a half-valid message', () => {
     // A recording fake transport: no broker is needed to check what reaches the wire.
     const recordingTransport: Transport = {
       generation: 0,
-      lastResponseAt: 0,
+      answers: 0,
       send: async (message) => {
         handed.push(message);
         return { messageId: 'FAKE', offset: 0 };
