@@ -6,14 +6,20 @@ import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/ind
 const run = promisify(execFile);
 let broker: LocalBroker;
 let spoolDir: string;
+/** An empty home: nothing may be written under it. */
+let home: string;
 
 beforeAll(async () => {
   broker = await startLocalBroker();
   const { mkdtemp } = await import('node:fs/promises');
   spoolDir = await mkdtemp(`${(await import('node:os')).tmpdir()}/examples-spool-`);
+  home = await mkdtemp(`${(await import('node:os')).tmpdir()}/examples-home-`);
 });
 afterAll(async () => {
   await broker.stop();
+  const { rm } = await import('node:fs/promises');
+  await rm(home, { recursive: true, force: true });
+  await rm(spoolDir, { recursive: true, force: true });
 });
 
 async function example(name: string) {
@@ -21,6 +27,7 @@ async function example(name: string) {
   return run(process.execPath, ['--import', 'tsx', `examples/${name}.ts`], {
     env: {
       ...process.env,
+      HOME: home,
       ROCKETMQ_ENDPOINTS: broker.endpoint,
       ROCKETMQ_SPOOL_DIR: spoolDir,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -45,6 +52,9 @@ describe('README examples run as written and exit on their own', () => {
   it('oneway-send', async () => {
     const { stdout } = await example('oneway-send');
     expect(stdout).toContain('oneway sent=100 failed=0 dropped=0');
+    // The client's default logger writes ~/logs/rocketmq; home is read-only on FC and Lambda.
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(home)).toEqual([]);
     expect(broker.messages('metrics').filter((m) => m.tag === 'cpu')).toHaveLength(100);
   });
 });
