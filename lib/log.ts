@@ -42,6 +42,11 @@ export class ShippingLogger extends Logger {
     this.#topic = topic;
   }
 
+  /** Children ship too (the FC wrapper gives each request one). */
+  protected override createLogger(options: ConstructorParameters<typeof Logger>[0]): Logger {
+    return new ShippingLogger({ ...options, topic: this.#topic });
+  }
+
   protected override printLog(level: number, log: Parameters<Logger['printLog']>[1]): void {
     super.printLog(level, log);
     const attributes = log.getAttributes() as Record<string, unknown>;

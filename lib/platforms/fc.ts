@@ -74,9 +74,12 @@ function begin(context: FcContext, options: FcHandlerOptions | undefined): Invoc
     throw new EventError(ErrorCode.EVENT_INVALID, 'the FC context is missing or has no `function` field');
   }
   const limitMs = Math.max(1, Number(context.function.timeout) || 3) * 1000;
-  const logger = getLogger();
   const requestId = context.requestId || randomUUID();
-  logger.appendKeys({ requestId, functionName: context.function.name });
+  const keys = { requestId, functionName: context.function.name };
+  // The library's own lines go through the shared logger; the handler gets a child that keeps its
+  // request's keys even when the instance serves several requests at once.
+  getLogger().appendKeys(keys);
+  const logger = getLogger().createChild({ persistentKeys: keys });
   return createInvocation({
     platform: 'fc',
     requestId,
@@ -89,7 +92,7 @@ function begin(context: FcContext, options: FcHandlerOptions | undefined): Invoc
 
 async function finish(invocation: Invocation): Promise<void> {
   await drainInvocation(invocation);
-  invocation.logger.removeKeys(['requestId', 'functionName']);
+  getLogger().removeKeys(['requestId', 'functionName']);
 }
 
 /**

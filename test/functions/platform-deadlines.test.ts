@@ -3,6 +3,7 @@ import { fcContext, lambdaContext } from '../../infra/emulate.js';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
 import {
   ErrorCode,
+  getLogger,
   getProducer,
   hasOpenSharedProducer,
   type SendFailure,
@@ -68,6 +69,46 @@ describe('FC instance concurrency', () => {
     await expect(b).resolves.toBe('B');
     broker.faults.delayMs = 0;
     expect(outcomes).toEqual(['B sent']);
+  });
+});
+
+describe('FC instance concurrency and logs', () => {
+  it("each request's log lines carry its own request id, however the requests interleave", async () => {
+    const lines: string[] = [];
+    const shared = getLogger();
+    const level = shared.getLevelName();
+    shared.setLogLevel('INFO');
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const handler = fcEventHandler(async (event, invocation) => {
+        const { name, pause } = JSON.parse(String(event)) as { name: string; pause: number };
+        invocation.logger.info({ message: 'started', name });
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        invocation.logger.info({ message: 'finished', name });
+        return name;
+      });
+      const first = fcContext('interleaved', 10);
+      const second = fcContext('interleaved', 10);
+      await Promise.all([
+        handler(Buffer.from('{"name":"first","pause":80}'), first),
+        handler(Buffer.from('{"name":"second","pause":10}'), second),
+      ]);
+      const records = lines
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((record) => record.name === 'first' || record.name === 'second');
+      expect(records).toHaveLength(4);
+      for (const record of records) {
+        expect(record.requestId).toBe(record.name === 'first' ? first.requestId : second.requestId);
+      }
+    } finally {
+      process.stdout.write = write;
+      shared.setLogLevel(level);
+    }
   });
 });
 
