@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PendingSend } from './producer/pending.js';
+import { parseTraceparent } from './triggers/traceparent.js';
 
 /**
  * What belongs to one invocation while it runs, carried across awaits:
@@ -37,14 +38,6 @@ export function currentTraceparent(): string | undefined {
   return storage.getStore()?.traceparent;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE = /^0+$/;
-
-export function isTraceparent(value: string): boolean {
-  const match = TRACEPARENT.exec(value);
-  return match !== null && !ZERO_TRACE.test(match[1] ?? '') && !ZERO_TRACE.test(match[2] ?? '');
-}
-
 /**
  * Lambda's X-Ray header (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`)
  * carries the same ids as a W3C traceparent: the root's two hex parts form the trace id.
@@ -61,5 +54,5 @@ export function traceparentFromXRay(header: string | undefined): string | undefi
   const parent = fields.get('Parent') ?? '';
   if (!root || !/^[0-9a-f]{16}$/.test(parent)) return undefined;
   const traceparent = `00-${root[1]}${root[2]}-${parent}-${fields.get('Sampled') === '1' ? '01' : '00'}`;
-  return isTraceparent(traceparent) ? traceparent : undefined;
+  return parseTraceparent(traceparent);
 }

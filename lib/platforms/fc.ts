@@ -7,7 +7,6 @@ import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, hasOpenSharedProducer, shutdownSharedProducer } from '../producer/shared.js';
 import { runInvocation, runWithTraceparent } from '../trace-context.js';
 import {
-  errorResponse,
   type Fc2HttpRequest,
   fromFc2HttpRequest,
   fromFcHttpEvent,
@@ -16,7 +15,13 @@ import {
   type HttpResponse,
   toFcHttpResponse,
 } from '../triggers/index.js';
-import { createInvocation, drainInvocation, type Invocation, invocationWindow } from './invocation.js';
+import {
+  createInvocation,
+  drainInvocation,
+  failedHttpResponse,
+  type Invocation,
+  invocationWindow,
+} from './invocation.js';
 
 /** The context Function Compute passes to handlers, initializers and preStop hooks (the fields we use). */
 export interface FcContext {
@@ -167,10 +172,7 @@ export function fcHttpHandler(
       const request = await toRequest();
       return await runWithTraceparent(request.traceparent, () => handler(request, invocation));
     } catch (error) {
-      const response = errorResponse(error);
-      if (response.statusCode >= 500)
-        invocation.logger.error({ message: 'HTTP handler failed', error: error as Error });
-      return response;
+      return failedHttpResponse(error, invocation);
     } finally {
       await finish(invocation);
     }

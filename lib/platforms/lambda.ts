@@ -6,7 +6,6 @@ import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, shutdownSharedProducer } from '../producer/shared.js';
 import { runWithTraceparent, traceparentFromXRay } from '../trace-context.js';
 import {
-  errorResponse,
   fromHttpEvent,
   HTTP_BODY_DEFAULTS,
   type HttpRequest,
@@ -14,7 +13,13 @@ import {
   toApiGatewayV1Response,
   toApiGatewayV2Response,
 } from '../triggers/index.js';
-import { createInvocation, drainInvocation, type Invocation, invocationWindow } from './invocation.js';
+import {
+  createInvocation,
+  drainInvocation,
+  failedHttpResponse,
+  type Invocation,
+  invocationWindow,
+} from './invocation.js';
 
 /** The Lambda context once {@link rocketmq} ran: the invocation rides along for the handler. */
 export type RocketMQContext = Context & { rocketmq: Invocation };
@@ -110,10 +115,7 @@ export function lambdaHttpHandler(
       // An incoming W3C header wins over the X-Ray id the runtime set for this invocation.
       return toResponse(await runWithTraceparent(request.traceparent, () => handler(request, invocation)));
     } catch (error) {
-      const response = errorResponse(error);
-      if (response.statusCode >= 500)
-        invocation.logger.error({ message: 'HTTP handler failed', error: error as Error });
-      return toResponse(response);
+      return toResponse(failedHttpResponse(error, invocation));
     }
   }, options);
 }

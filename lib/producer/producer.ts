@@ -96,10 +96,8 @@ export class Producer {
     );
     const batchSender =
       (maxAttempts: number) => (messages: PreparedMessage[], traces: SendTrace[], deadline: number) =>
-        this.#window.run(
-          () => this.#sender.deliverBatch(messages, traces, deadline, maxAttempts),
-          deadline,
-          () => timeoutError(messages[0]?.topic ?? '', 'waiting for a send slot'),
+        this.#onWire(messages[0]?.topic ?? '', deadline, () =>
+          this.#sender.deliverBatch(messages, traces, deadline, maxAttempts),
         );
     const oneway = resolveBatching(onewayBatching, 'onewayBatching');
     if (oneway) this.#onewayBatcher = new Batcher(oneway, batchSender(1));
@@ -231,10 +229,8 @@ export class Producer {
     const start = () => {
       (batcher
         ? batcher.add(prepared, deadline, trace)
-        : this.#window.run(
-            () => this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts),
-            deadline,
-            () => timeoutError(prepared.topic, 'async send waiting for a send slot'),
+        : this.#onWire(prepared.topic, deadline, () =>
+            this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts),
           )
       ).then(
         (result) => {
@@ -307,10 +303,8 @@ export class Producer {
     // Deferred so that sendOneway itself returns before the client does any work for this message.
     const sent = batcher
       ? batcher.add(prepared, deadline, trace)
-      : this.#window.run(
-          () => this.#sender.deliver(prepared, trace, deadline, 1),
-          deadline,
-          () => timeoutError(prepared.topic, 'waiting for a send slot'),
+      : Promise.resolve().then(() =>
+          this.#onWire(prepared.topic, deadline, () => this.#sender.deliver(prepared, trace, deadline, 1)),
         );
     sent.then(
       (result) => {
@@ -325,6 +319,11 @@ export class Producer {
       },
     );
     const untrack = this.#track(pending);
+  }
+
+  /** Runs a call through the send window; a call still waiting for its turn at `deadline` fails TIMEOUT. */
+  #onWire<T>(topic: string, deadline: number, call: () => Promise<T>): Promise<T> {
+    return this.#window.run(call, deadline, () => timeoutError(topic, 'send waiting for a send slot'));
   }
 
   /** Counts a send as pending for the producer and for the invocation it was started in, if any. */

@@ -9,10 +9,6 @@ import type { StatsRecorder } from './stats.js';
 import type { Transport } from './transport.js';
 import type { SendResult } from './types.js';
 
-/**
- * The retry policy around the transport: only retryable errors, exponential backoff with full jitter,
- * everything inside the caller's deadline, and one client replacement when the channel looks stale.
- */
 /** Settles like `current`, unless one of `earlier` succeeds first. */
 function firstAnswer<T>(current: Promise<T>, earlier: readonly Promise<T>[]): Promise<T> {
   if (earlier.length === 0) return current;
@@ -22,6 +18,10 @@ function firstAnswer<T>(current: Promise<T>, earlier: readonly Promise<T>[]): Pr
   });
 }
 
+/**
+ * The retry policy around the transport: only retryable errors, exponential backoff with full jitter,
+ * everything inside the caller's deadline, and one client replacement when the channel looks stale.
+ */
 export class RetryingSender {
   readonly #transport: Transport;
   readonly #config: ResolvedConfig;

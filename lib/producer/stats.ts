@@ -1,5 +1,4 @@
 export type SendMode = 'sync' | 'async' | 'oneway';
-export const SEND_MODES: readonly SendMode[] = ['sync', 'async', 'oneway'];
 
 export interface ModeStats {
   /** Sends the broker acknowledged (oneway: calls that completed without a transport error). */

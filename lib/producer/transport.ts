@@ -205,6 +205,10 @@ export class ClientTransport implements Transport {
     this.#logger = logger;
   }
 
+  get #requestTimeoutMs(): number {
+    return Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs);
+  }
+
   get generation(): number {
     return this.#generation;
   }
@@ -220,7 +224,7 @@ export class ClientTransport implements Transport {
       endpoints: this.#config.endpoints,
       namespace: this.#config.namespace,
       sslEnabled: this.#config.ssl,
-      requestTimeout: Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
+      requestTimeout: this.#requestTimeoutMs,
       // Retry is ours: the client would retry even 4xx verdicts, and immediately.
       maxAttempts: 1,
       logger: this.#logger,
@@ -306,11 +310,7 @@ export class ClientTransport implements Transport {
     }
     const response = await client
       .getRpcClientManager()
-      .sendMessage(
-        queue.broker.endpoints,
-        request,
-        Math.max(MIN_CLIENT_REQUEST_TIMEOUT_MS, this.#config.sendTimeoutMs),
-      );
+      .sendMessage(queue.broker.endpoints, request, this.#requestTimeoutMs);
     const receipts = SendReceipt.processResponseInvocation(queue, response).map((receipt) => ({
       messageId: receipt.messageId,
       offset: receipt.offset,
