@@ -39,3 +39,11 @@ export {
   type Tick,
 } from './timer.js';
 export { parseTraceparent } from './traceparent.js';
+export {
+  fromRocketMQEvent,
+  ROCKETMQ_EVENT_DEFAULTS,
+  type RocketMQCloudEvent,
+  type RocketMQEvent,
+  type RocketMQEventData,
+  type RocketMQEventOptions,
+} from './rocketmq.js';
