@@ -32,14 +32,6 @@ export {
   type OssEvent,
 } from './object-events.js';
 export {
-  type FcTimerEvent,
-  fromFcTimerEvent,
-  fromScheduledEvent,
-  fromTimerEvent,
-  type Tick,
-} from './timer.js';
-export { parseTraceparent } from './traceparent.js';
-export {
   fromRocketMQEvent,
   ROCKETMQ_EVENT_DEFAULTS,
   type RocketMQCloudEvent,
@@ -47,3 +39,11 @@ export {
   type RocketMQEventData,
   type RocketMQEventOptions,
 } from './rocketmq.js';
+export {
+  type FcTimerEvent,
+  fromFcTimerEvent,
+  fromScheduledEvent,
+  fromTimerEvent,
+  type Tick,
+} from './timer.js';
+export { parseTraceparent } from './traceparent.js';
