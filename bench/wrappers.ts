@@ -32,8 +32,6 @@ export function fakeTransport(): Transport {
     generation: 0,
     answers: 0,
     send: () => Promise.resolve({ messageId: `FAKE${offset}`, offset: offset++ }),
-    sendBatch: (messages) =>
-      Promise.resolve(messages.map(() => ({ messageId: `FAKE${offset}`, offset: offset++ }))),
     reset: () => false,
     forgetTopic: () => undefined,
     warmUp: () => Promise.resolve(),

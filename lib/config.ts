@@ -42,7 +42,16 @@ export interface ProducerConfigOptions {
   retry?: RetryOptions;
   /** Largest body accepted before any I/O. @default 4 MiB */
   maxBodyBytes?: number;
+  /**
+   * How sends reach the broker: `lean` (SendMessage and QueryRoute over `node:http2`) or `official`
+   * (the `rocketmq-client-nodejs` producer, loaded on first use). Env `ROCKETMQ_TRANSPORT`.
+   * @default 'official'
+   */
+  transport?: TransportChoice;
 }
+
+export type TransportChoice = 'lean' | 'official';
+export const TRANSPORT_CHOICES: readonly TransportChoice[] = ['lean', 'official'];
 
 export interface ResolvedConfig {
   endpoints: string;
@@ -53,6 +62,7 @@ export interface ResolvedConfig {
   ssl: boolean;
   retry: Required<RetryOptions>;
   maxBodyBytes: number;
+  transport: TransportChoice;
 }
 
 export const DEFAULTS = {
@@ -61,6 +71,7 @@ export const DEFAULTS = {
   ssl: false,
   retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  transport: 'official' as TransportChoice,
 } as const;
 
 const CONFIG_KEYS = new Set([
@@ -72,6 +83,7 @@ const CONFIG_KEYS = new Set([
   'ssl',
   'retry',
   'maxBodyBytes',
+  'transport',
 ]);
 const RETRY_KEYS = new Set(['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
 const CREDENTIAL_KEYS = new Set(['accessKeyId', 'accessKeySecret', 'securityToken']);
@@ -168,6 +180,18 @@ function resolveCredentials(option: Credentials | undefined, env: Env): Credenti
   return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
 }
 
+/** The one place the transport choice is resolved: option, then `ROCKETMQ_TRANSPORT`, then the default. */
+export function resolveTransport(option: unknown, env: Env = process.env): TransportChoice {
+  const value = option ?? (env.ROCKETMQ_TRANSPORT?.trim() || undefined) ?? DEFAULTS.transport;
+  if (!TRANSPORT_CHOICES.includes(value as TransportChoice)) {
+    const name = option !== undefined ? 'transport' : 'ROCKETMQ_TRANSPORT';
+    throw new ConfigError(
+      `${name} must be one of ${TRANSPORT_CHOICES.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value as TransportChoice;
+}
+
 /** Options first, then the environment, then {@link DEFAULTS}; unknown keys are rejected. */
 export function resolveConfig(options: ProducerConfigOptions = {}, env: Env = process.env): ResolvedConfig {
   if (options === null || typeof options !== 'object') throw new ConfigError('options must be an object');
@@ -202,6 +226,7 @@ export function resolveConfig(options: ProducerConfigOptions = {}, env: Env = pr
     ssl: parseBoolean(options.ssl ?? env.ROCKETMQ_SSL ?? DEFAULTS.ssl, 'ssl / ROCKETMQ_SSL'),
     retry,
     maxBodyBytes: positiveInteger(options.maxBodyBytes ?? DEFAULTS.maxBodyBytes, 'maxBodyBytes', 0),
+    transport: resolveTransport(options.transport, env),
   };
 }
 

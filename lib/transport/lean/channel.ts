@@ -1,0 +1,348 @@
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
+import { GrpcCallError, GrpcStatus } from '../errors.js';
+
+/**
+ * gRPC unary calls over one `node:http2` session per endpoint: length-prefixed frames, `grpc-timeout`,
+ * the status from the trailers (or from the headers of a trailers-only answer).
+ *
+ * Freeze and thaw: a serverless instance is frozen between invocations, and a connection that was idle
+ * for long may be gone without either side having been told (a NAT or load balancer forgot it, or the
+ * broker closed it while the instance could not read). So a session that has not been answered for
+ * longer than `idleReconnectMs` is not trusted: the next call opens a fresh session, and the first send
+ * after a thaw costs one connect plus one send instead of a timeout plus a retry. No timer is left
+ * running between calls, and an idle session does not keep the process alive.
+ */
+
+const {
+  HTTP2_HEADER_METHOD,
+  HTTP2_HEADER_PATH,
+  HTTP2_HEADER_SCHEME,
+  HTTP2_HEADER_AUTHORITY,
+  HTTP2_HEADER_CONTENT_TYPE,
+  HTTP2_HEADER_TE,
+  HTTP2_HEADER_STATUS,
+  NGHTTP2_CANCEL,
+} = constants;
+
+export interface ChannelOptions {
+  /** `host:port` to dial. */
+  authority: string;
+  tls: boolean;
+  /** A session not answered for longer than this is replaced before the next call. */
+  idleReconnectMs: number;
+  now: () => number;
+  /** Called on every answer from the broker (any response headers). */
+  onAnswer: () => void;
+}
+
+/** One HTTP/2 connection and what the channel knows about it. */
+class Session {
+  readonly http2: ClientHttp2Session;
+  connected = false;
+  /** Set once the session can no longer carry calls. */
+  dead = false;
+  /** Why the connection failed, if it failed before it was established. */
+  connectError: Error | undefined;
+  lastAnswerAt: number;
+  active = 0;
+
+  constructor(http2: ClientHttp2Session, now: number) {
+    this.http2 = http2;
+    this.lastAnswerAt = now;
+  }
+
+  /** Keeps the process alive only while a call is in flight. */
+  callStarted(): void {
+    if (this.active++ === 0) this.http2.ref();
+  }
+
+  callEnded(): void {
+    if (--this.active === 0 && !this.http2.destroyed) this.http2.unref();
+  }
+}
+
+const GRPC_CONTENT_TYPE = 'application/grpc';
+
+/** `grpc-timeout`: at most 8 digits, so milliseconds up to ~27 hours. */
+function grpcTimeout(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms))}m`;
+}
+
+/** The gRPC status a non-200 HTTP answer stands for (gRPC's HTTP-to-gRPC status mapping). */
+function httpStatusToGrpc(status: number): number {
+  switch (status) {
+    case 400:
+      return GrpcStatus.INTERNAL;
+    case 401:
+      return 16;
+    case 403:
+      return 7;
+    case 404:
+      return 12;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return GrpcStatus.UNAVAILABLE;
+    default:
+      return GrpcStatus.UNKNOWN;
+  }
+}
+
+function decodeGrpcMessage(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Prefixes a protobuf message with gRPC's 5-byte frame header (not compressed, 32-bit length). */
+export function frame(message: Uint8Array): Buffer {
+  const framed = Buffer.allocUnsafe(5 + message.length);
+  framed[0] = 0;
+  framed.writeUInt32BE(message.length, 1);
+  framed.set(message, 5);
+  return framed;
+}
+
+/** The one message of a unary answer, from its 5-byte frame. */
+function unframe(chunks: Buffer[]): Buffer {
+  const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  if (data.length < 5) throw new GrpcCallError(GrpcStatus.INTERNAL, 'answer has no message frame', true);
+  if (data[0] !== 0) {
+    throw new GrpcCallError(GrpcStatus.INTERNAL, 'answer is compressed, which was not negotiated', true);
+  }
+  const length = data.readUInt32BE(1);
+  if (data.length < 5 + length)
+    throw new GrpcCallError(GrpcStatus.INTERNAL, 'answer frame is cut short', true);
+  return data.subarray(5, 5 + length);
+}
+
+export class GrpcChannel {
+  readonly authority: string;
+  readonly #options: ChannelOptions;
+  readonly #scheme: string;
+  #session: Session | undefined;
+  /** Sessions replaced while calls were still on them; closed once those end. */
+  readonly #retired = new Set<Session>();
+
+  constructor(options: ChannelOptions) {
+    this.#options = options;
+    this.authority = options.authority;
+    this.#scheme = options.tls ? 'https' : 'http';
+  }
+
+  /** The session to use now: the current one, unless it is dead or has been silent too long. */
+  #currentSession(): Session {
+    const current = this.#session;
+    if (current && !current.dead) {
+      const silentFor = this.#options.now() - current.lastAnswerAt;
+      if (silentFor <= this.#options.idleReconnectMs) return current;
+      this.#retire(current);
+    }
+    return this.#open();
+  }
+
+  #open(): Session {
+    const http2 = connect(`${this.#scheme}://${this.authority}`, {
+      settings: { enablePush: false },
+    });
+    const session = new Session(http2, this.#options.now());
+    http2.unref();
+    http2.once('connect', () => {
+      session.connected = true;
+      session.lastAnswerAt = this.#options.now();
+    });
+    http2.on('error', (error: Error) => {
+      if (!session.connected) session.connectError = error;
+      session.dead = true;
+    });
+    http2.once('goaway', () => {
+      session.dead = true;
+    });
+    http2.once('close', () => {
+      session.dead = true;
+      this.#retired.delete(session);
+      if (this.#session === session) this.#session = undefined;
+    });
+    this.#session = session;
+    return session;
+  }
+
+  /** Takes a session out of use; it closes once its calls have ended (close() waits for them). */
+  #retire(session: Session): void {
+    session.dead = true;
+    if (this.#session === session) this.#session = undefined;
+    if (session.http2.destroyed) return;
+    if (session.active === 0) {
+      session.http2.destroy();
+    } else {
+      this.#retired.add(session);
+      session.http2.close();
+    }
+  }
+
+  /** Drops the current session at once; calls on it fail, the next call connects afresh. */
+  reset(): void {
+    const current = this.#session;
+    this.#session = undefined;
+    if (current) {
+      current.dead = true;
+      current.http2.destroy();
+    }
+  }
+
+  /** Closes every session: lets calls in flight finish until `graceMs`, then cuts them. */
+  async close(graceMs: number): Promise<void> {
+    const sessions = [...this.#retired, ...(this.#session ? [this.#session] : [])];
+    this.#session = undefined;
+    this.#retired.clear();
+    await Promise.all(
+      sessions.map(
+        (session) =>
+          new Promise<void>((resolve) => {
+            session.dead = true;
+            if (session.http2.destroyed || session.active === 0) {
+              session.http2.destroy();
+              resolve();
+              return;
+            }
+            const timer = setTimeout(() => session.http2.destroy(), graceMs);
+            timer.unref();
+            session.http2.close(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+  }
+
+  /**
+   * One unary call: `path` is `/package.Service/Method`, `body` the encoded request; resolves with the
+   * encoded answer. Fails with a {@link GrpcCallError} carrying the gRPC status and whether the request
+   * reached the connection.
+   */
+  unary(path: string, metadata: OutgoingHttpHeaders, body: Uint8Array, deadline: number): Promise<Buffer> {
+    const session = this.#currentSession();
+    const options = this.#options;
+    return new Promise<Buffer>((resolve, reject) => {
+      const remaining = deadline - options.now();
+      const headers: OutgoingHttpHeaders = {
+        ...metadata,
+        [HTTP2_HEADER_METHOD]: 'POST',
+        [HTTP2_HEADER_PATH]: path,
+        [HTTP2_HEADER_SCHEME]: this.#scheme,
+        [HTTP2_HEADER_AUTHORITY]: this.authority,
+        [HTTP2_HEADER_CONTENT_TYPE]: GRPC_CONTENT_TYPE,
+        [HTTP2_HEADER_TE]: 'trailers',
+        'grpc-timeout': grpcTimeout(remaining),
+      };
+      let stream: ClientHttp2Stream;
+      try {
+        stream = session.http2.request(headers);
+      } catch (error) {
+        // The session was closed or destroyed under us: nothing was written.
+        session.dead = true;
+        reject(new GrpcCallError(GrpcStatus.UNAVAILABLE, (error as Error).message, false));
+        return;
+      }
+      session.callStarted();
+      const chunks: Buffer[] = [];
+      let status: number | undefined;
+      let grpcStatus: string | undefined;
+      let grpcMessage: unknown;
+      let settled = false;
+      let streamError: Error | undefined;
+
+      const settle = (error: Error | undefined, value?: Buffer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        session.callEnded();
+        if (session.dead && session.active === 0 && this.#retired.has(session)) {
+          this.#retired.delete(session);
+        }
+        if (error) reject(error);
+        else resolve(value as Buffer);
+      };
+
+      const timer = setTimeout(() => {
+        const written = session.connected;
+        stream.close(NGHTTP2_CANCEL);
+        settle(
+          new GrpcCallError(
+            GrpcStatus.DEADLINE_EXCEEDED,
+            `Deadline exceeded after ${Math.max(0, remaining)}ms (${session.connected ? 'connected' : 'connecting'} to ${this.authority})`,
+            written,
+          ),
+        );
+      }, remaining);
+      timer.unref();
+
+      const takeStatus = (fields: IncomingHttpHeaders) => {
+        const value = fields['grpc-status'];
+        if (value !== undefined) {
+          grpcStatus = Array.isArray(value) ? value[0] : value;
+          grpcMessage = fields['grpc-message'];
+        }
+      };
+
+      stream.on('response', (fields) => {
+        session.lastAnswerAt = options.now();
+        options.onAnswer();
+        status = Number(fields[HTTP2_HEADER_STATUS]);
+        takeStatus(fields);
+      });
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('trailers', takeStatus);
+      stream.on('error', (error: Error) => {
+        streamError = error;
+      });
+      stream.on('close', () => {
+        if (settled) return;
+        if (grpcStatus !== undefined) {
+          const code = Number(grpcStatus);
+          if (code !== 0) {
+            settle(new GrpcCallError(code, decodeGrpcMessage(grpcMessage) || `gRPC status ${code}`, true));
+            return;
+          }
+          try {
+            settle(undefined, unframe(chunks));
+          } catch (error) {
+            settle(error as Error);
+          }
+          return;
+        }
+        if (status !== undefined && status !== 200) {
+          settle(
+            new GrpcCallError(httpStatusToGrpc(status), `HTTP status ${status} from ${this.authority}`, true),
+          );
+          return;
+        }
+        const cause = session.connectError ?? streamError;
+        const written = session.connected;
+        const reason = cause?.message ?? `stream closed (code ${stream.rstCode ?? 'none'})`;
+        settle(
+          new GrpcCallError(
+            GrpcStatus.UNAVAILABLE,
+            written
+              ? `connection to ${this.authority} failed during the call: ${reason}`
+              : `No connection established to ${this.authority}: ${reason}`,
+            written,
+          ),
+        );
+      });
+      stream.end(frame(body));
+    });
+  }
+}
