@@ -1,10 +1,10 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { ConsumerGroups } from './consumer-groups.js';
+import { ConsumerGroups, type NewGroupStart } from './consumer-groups.js';
 import { FaultInjector } from './faults.js';
 import type { BrokerStats, LocalBroker, LocalBrokerOptions } from './index.js';
 import { TcpListener } from './listener.js';
 import { MessagingServiceService } from './proto.js';
-import type { BatchReply } from './send.js';
+import type { ProxyMode } from './send.js';
 import { createMessagingService, type ServiceContext } from './server.js';
 import { TelemetrySessions } from './settings.js';
 import { MessageStore, type StoredMessage } from './store.js';
@@ -23,7 +23,10 @@ const DEFAULTS = {
   maxMessagesPerTopic: 100_000,
   maxBodySize: 4 * MiB,
   validateMessageType: true,
-  batchReply: 'single' as BatchReply,
+  proxyMode: 'cluster' as ProxyMode,
+  queuesPerTopic: 8,
+  newGroupStart: 'last' as NewGroupStart,
+  acceptEmptyBody: false,
   waitTimeoutMs: 5000,
 };
 
@@ -37,7 +40,10 @@ const KNOWN_OPTIONS = {
   maxBodySize: true,
   validateMessageType: true,
   log: true,
-  batchReply: true,
+  proxyMode: true,
+  queuesPerTopic: true,
+  newGroupStart: true,
+  acceptEmptyBody: true,
 } satisfies Record<keyof LocalBrokerOptions, true>;
 
 function integerOption(
@@ -51,6 +57,16 @@ function integerOption(
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(
       `${name} must be an integer from ${min}${max < Infinity ? ` to ${max}` : ' up'}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) {
+    throw new TypeError(
+      `${name} must be ${allowed.map((entry) => `'${entry}'`).join(' or ')}, got ${String(value)}`,
     );
   }
   return value;
@@ -79,10 +95,13 @@ function describe(message: StoredMessage): string {
 export async function startLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
   const unknown = Object.keys(options).filter((name) => !(name in KNOWN_OPTIONS));
   if (unknown.length > 0) throw new TypeError(`Unknown local broker option(s): ${unknown.join(', ')}`);
-  const batchReply = options.batchReply ?? DEFAULTS.batchReply;
-  if (batchReply !== 'single' && batchReply !== 'per-message') {
-    throw new TypeError(`batchReply must be 'single' or 'per-message', got ${String(batchReply)}`);
-  }
+  const proxyMode = oneOf('proxyMode', options.proxyMode, ['cluster', 'local'], DEFAULTS.proxyMode);
+  const newGroupStart = oneOf(
+    'newGroupStart',
+    options.newGroupStart,
+    ['last', 'oldest'],
+    DEFAULTS.newGroupStart,
+  );
   const port = integerOption('port', options.port, DEFAULTS.port, 0, 65_535);
   const broker = new EmbeddedBroker(options.host ?? DEFAULTS.host, port, {
     topics: resolveTopics(options.topics),
@@ -96,7 +115,10 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     maxBodySize: integerOption('maxBodySize', options.maxBodySize, DEFAULTS.maxBodySize, 1),
     validateMessageType: options.validateMessageType ?? DEFAULTS.validateMessageType,
     log: options.log,
-    batchReply,
+    proxyMode,
+    queuesPerTopic: integerOption('queuesPerTopic', options.queuesPerTopic, DEFAULTS.queuesPerTopic, 1, 1024),
+    newGroupStart,
+    acceptEmptyBody: options.acceptEmptyBody ?? DEFAULTS.acceptEmptyBody,
   });
   await broker.listen();
   return broker;
@@ -109,7 +131,10 @@ interface ResolvedOptions {
   maxBodySize: number;
   validateMessageType: boolean;
   log: ((line: string) => void) | undefined;
-  batchReply: BatchReply;
+  proxyMode: ProxyMode;
+  queuesPerTopic: number;
+  newGroupStart: NewGroupStart;
+  acceptEmptyBody: boolean;
 }
 
 class EmbeddedBroker implements LocalBroker {
@@ -130,7 +155,9 @@ class EmbeddedBroker implements LocalBroker {
     this.#port = port;
     this.topics = options.topics;
     const log = options.log;
-    this.#store = new MessageStore(options.maxMessagesPerTopic, (message) => log?.(describe(message)));
+    this.#store = new MessageStore(options.maxMessagesPerTopic, options.queuesPerTopic, (message) =>
+      log?.(describe(message)),
+    );
     this.faults = new FaultInjector(
       () => this.#listener.dropConnections(),
       () => this.#listener.peers(),
@@ -138,9 +165,11 @@ class EmbeddedBroker implements LocalBroker {
     this.#context = {
       topics: options.topics,
       store: this.#store,
-      groups: new ConsumerGroups(this.#store),
+      groups: new ConsumerGroups(this.#store, options.newGroupStart),
       maxBodySize: options.maxBodySize,
-      batchReply: options.batchReply,
+      proxyMode: options.proxyMode,
+      acceptEmptyBody: options.acceptEmptyBody,
+      queuesPerTopic: options.queuesPerTopic,
       credentials: options.credentials,
       faults: this.faults,
       telemetry: new TelemetrySessions(options, () => this.faults.blackholed),

@@ -26,12 +26,21 @@ interface InFlight {
   attempt: number;
 }
 
-/** What one consumer group has done with one topic. */
+/**
+ * Where a consumer group starts reading a topic on its first receive. `last`: like the proxy, which pops
+ * with `ConsumeInitMode.MAX` — each queue from its newest message, so a new group sees at most one
+ * message per queue that was stored before. `oldest`: from the oldest stored message.
+ */
+export type NewGroupStart = 'last' | 'oldest';
+
+/** What one consumer group has done with one topic. Offsets here are log positions. */
 interface Progress {
-  /** Every offset below it is acked, filtered out or dead-lettered. */
+  /** Every position below it is acked, filtered out or dead-lettered, unless in `before`. */
   cursor: number;
-  /** Settled offsets at or above the cursor. */
+  /** Settled positions at or above the cursor. */
   settled: Set<number>;
+  /** Unsettled positions below the cursor: the newest message of each queue at a `last` start. */
+  before: Set<number>;
   inFlight: Map<number, InFlight>;
 }
 
@@ -44,19 +53,21 @@ interface HandleOwner {
 /**
  * Pop-style consumption, the model of RocketMQ 5 simple and push consumers: a received message is
  * invisible to its group until it is acked or its invisible duration ends, then it is delivered again
- * with the next attempt number. Each group reads each topic from the oldest stored message (a real
- * proxy starts a new group at the end of the queue); tests and the dev server want to read everything.
- * On FIFO messages a message group is blocked while one of its messages is in flight.
+ * with the next attempt number. A group starts on each topic where `newGroupStart` says. A receive
+ * takes the oldest deliverable messages across all queues of the topic. On FIFO messages a message
+ * group is blocked while one of its messages is in flight.
  */
 export class ConsumerGroups {
   readonly #store: MessageStore;
+  readonly #start: NewGroupStart;
   readonly #progress = new Map<string, Progress>();
   readonly #handles = new Map<string, HandleOwner>();
   readonly #handlePrefix = randomBytes(6).toString('base64url');
   #handleSequence = 0;
 
-  constructor(store: MessageStore) {
+  constructor(store: MessageStore, start: NewGroupStart) {
     this.#store = store;
+    this.#start = start;
   }
 
   receive(
@@ -72,7 +83,7 @@ export class ConsumerGroups {
     if (!log) return result;
     const progress = this.#progressOf(group, topic, log);
     const blockedGroups = new Set<string>();
-    for (let offset = progress.cursor; offset < log.nextOffset; offset++) {
+    for (const offset of positionsOf(progress, log.nextOffset)) {
       if (result.deliveries.length >= batchSize) break;
       const record = log.get(offset);
       if (!record || progress.settled.has(offset)) continue;
@@ -152,10 +163,21 @@ export class ConsumerGroups {
     const key = `${group}\n${topic}`;
     let progress = this.#progress.get(key);
     if (!progress) {
-      progress = { cursor: log.baseOffset, settled: new Set(), inFlight: new Map() };
+      progress =
+        this.#start === 'oldest'
+          ? { cursor: log.baseOffset, settled: new Set(), before: new Set(), inFlight: new Map() }
+          : {
+              cursor: log.nextOffset,
+              settled: new Set(),
+              before: new Set(log.lastPositions()),
+              inFlight: new Map(),
+            };
       this.#progress.set(key, progress);
     }
     if (progress.cursor < log.baseOffset) this.#forgetEvicted(progress, log.baseOffset);
+    for (const offset of progress.before) {
+      if (offset < log.baseOffset) progress.before.delete(offset);
+    }
     return progress;
   }
 
@@ -194,16 +216,22 @@ export class ConsumerGroups {
       this.#handles.delete(inFlight.handle);
       progress.inFlight.delete(offset);
     }
-    progress.settled.add(offset);
+    if (!progress.before.delete(offset)) progress.settled.add(offset);
   }
 
   #deadLetter(group: string, progress: Progress, offset: number, record: StoredRecord): void {
     this.#settle(progress, offset);
-    const { queueOffset: _offset, storeTimestamp: _stored, ...message } = record.message;
+    const { queueId: _queue, queueOffset: _offset, storeTimestamp: _stored, ...message } = record.message;
     this.#store.append({ ...message, topic: `${DEAD_LETTER_PREFIX}${group}`, bornHost: record.bornHost });
   }
 
   #advance(progress: Progress): void {
     while (progress.settled.delete(progress.cursor)) progress.cursor++;
   }
+}
+
+/** The positions a receive looks at, oldest first: those left over from the start, then from the cursor. */
+function* positionsOf(progress: Progress, end: number): Generator<number> {
+  if (progress.before.size > 0) yield* [...progress.before].sort((a, b) => a - b);
+  for (let offset = progress.cursor; offset < end; offset++) yield offset;
 }

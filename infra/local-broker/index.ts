@@ -3,8 +3,10 @@
  * well enough for the unmodified official `rocketmq-client-nodejs` producer and consumers, keeps
  * messages in memory and offers fault hooks for tests. See README.md beside this file.
  */
+
+import type { NewGroupStart } from './consumer-groups.js';
 import type { BrokerFaults } from './faults.js';
-import type { BatchReply } from './send.js';
+import type { ProxyMode } from './send.js';
 import type { StoredMessage } from './store.js';
 import type { TopicMessageType } from './topics.js';
 
@@ -12,7 +14,7 @@ export { authorizationHeader, signDateTime } from './auth.js';
 export { startLocalBroker } from './broker.js';
 export { DEAD_LETTER_PREFIX } from './store.js';
 export { DEFAULT_TOPICS_FILE, loadTopics, validateTopics } from './topics.js';
-export type { BatchReply, BrokerFaults, StoredMessage, TopicMessageType };
+export type { BrokerFaults, NewGroupStart, ProxyMode, StoredMessage, TopicMessageType };
 
 export interface LocalBrokerOptions {
   /** @default 0 (a free port) */
@@ -32,11 +34,24 @@ export interface LocalBrokerOptions {
   /** Receives one line per stored message (topic, type, tag, keys, message id, size). @default none */
   log?: (line: string) => void;
   /**
-   * How a SendMessage with several messages is answered: `single` (one entry for the request, like
-   * the Apache RocketMQ 5 proxy) or `per-message`. Every message is stored under its own id either way.
-   * @default 'single'
+   * Which proxy deployment a SendMessage with several messages is answered like. Either way every
+   * message of it is stored with the FIRST message's tag, keys, message id and user properties, as
+   * the proxy does. `cluster`: one entry, all requested ids joined by commas, the first message's
+   * queue offset. `local`: one entry, an id the proxy makes up (no stored message has it), offset 0.
+   * @default 'cluster'
    */
-  batchReply?: BatchReply;
+  proxyMode?: ProxyMode;
+  /** Queues of every topic (dead-letter topics have one); sends are spread over them. @default 8 */
+  queuesPerTopic?: number;
+  /**
+   * Where a consumer group starts on its first receive from a topic: `last`, like the proxy, from the
+   * newest message of each queue (so at most one message per queue stored before); `oldest`, from the
+   * oldest stored message, for tests that read back what they sent with a fresh group.
+   * @default 'last'
+   */
+  newGroupStart?: NewGroupStart;
+  /** Store empty bodies instead of answering 41302, as proxies before 5.3.2 did in local mode. @default false */
+  acceptEmptyBody?: boolean;
 }
 
 export interface BrokerStats {

@@ -64,7 +64,7 @@ function toMessage(delivery: Delivery, storeHost: string): Message {
     .setStoreTimestamp(timestampOf(message.storeTimestamp))
     .setStoreHost(storeHost)
     .setReceiptHandle(delivery.receiptHandle)
-    .setQueueId(0)
+    .setQueueId(message.queueId)
     .setQueueOffset(message.queueOffset)
     .setInvisibleDuration(durationOf(delivery.invisibleMs))
     .setDeliveryAttempt(delivery.attempt);

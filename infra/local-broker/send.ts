@@ -14,17 +14,17 @@ import type { MessageInput, MessageStore, StoredMessage } from './store.js';
 import { TOPIC_NAME_PATTERN, type TopicMessageType } from './topics.js';
 
 /**
- * How a SendMessage carrying several messages is answered. `single`: one entry for the whole
- * request, carrying the first message's id, which is what an Apache RocketMQ 5 proxy does.
- * `per-message`: one entry per message, in request order.
+ * Which deployment of the Apache RocketMQ 5 proxy the broker answers like. Both store a multi-message
+ * SendMessage the same way; they answer it differently (see `sendMessage`).
  */
-export type BatchReply = 'single' | 'per-message';
+export type ProxyMode = 'cluster' | 'local';
 
 export interface SendContext {
   readonly topics: ReadonlyMap<string, TopicMessageType>;
   readonly store: MessageStore;
   readonly maxBodySize: number;
-  readonly batchReply: BatchReply;
+  readonly proxyMode: ProxyMode;
+  readonly acceptEmptyBody: boolean;
 }
 
 type StoredType = StoredMessage['type'];
@@ -32,6 +32,83 @@ type StoredType = StoredMessage['type'];
 const TYPE_NAMES = new Map<number, string>(
   Object.entries(definition.MessageType).map(([name, value]) => [value as number, name]),
 );
+
+/** The proxy's limits (`ProxyConfig`: userPropertyMaxNum, maxUserPropertySize, maxMessageGroupSize). */
+export const MAX_USER_PROPERTIES = 128;
+export const MAX_USER_PROPERTY_BYTES = 16 * 1024;
+export const MAX_MESSAGE_GROUP_BYTES = 64;
+
+/**
+ * Property names users may not set: `MessageConst.STRING_HASH_SET` of Apache RocketMQ (main branch,
+ * a superset of the 5.0–5.3 sets), which the proxy checks in `SendMessageActivity.buildMessageProperty`.
+ */
+export const SYSTEM_PROPERTY_NAMES: ReadonlySet<string> = new Set([
+  'TRACE_ON',
+  'MSG_REGION',
+  'KEYS',
+  'TAGS',
+  'WAIT',
+  'DELAY',
+  'RETRY_TOPIC',
+  'REAL_TOPIC',
+  'REAL_QID',
+  'TRAN_MSG',
+  'PGROUP',
+  'MIN_OFFSET',
+  'MAX_OFFSET',
+  'BUYER_ID',
+  'ORIGIN_MESSAGE_ID',
+  'TRANSFER_FLAG',
+  'CORRECTION_FLAG',
+  'MQ2_FLAG',
+  'RECONSUME_TIME',
+  'UNIQ_KEY',
+  'MAX_RECONSUME_TIMES',
+  'CONSUME_START_TIME',
+  'POP_CK',
+  'POP_CK_OFFSET',
+  '1ST_POP_TIME',
+  'TRAN_PREPARED_QUEUE_OFFSET',
+  'DUP_INFO',
+  'EXTEND_UNIQ_INFO',
+  'INSTANCE_ID',
+  'CORRELATION_ID',
+  'REPLY_TO_CLIENT',
+  'TTL',
+  'ARRIVE_TIME',
+  'PUSH_REPLY_TIME',
+  'CLUSTER',
+  'MSG_TYPE',
+  'INNER_MULTI_QUEUE_OFFSET',
+  'TIMER_DELAY_MS',
+  'TIMER_DELAY_SEC',
+  'TIMER_DELIVER_MS',
+  'TIMER_ENQUEUE_MS',
+  'TIMER_DEQUEUE_MS',
+  'TIMER_ROLL_TIMES',
+  'TIMER_OUT_MS',
+  'TIMER_DEL_UNIQKEY',
+  'TIMER_DELAY_LEVEL',
+  '__BORNHOST',
+  'BORN_TIMESTAMP',
+  'DLQ_ORIGIN_TOPIC',
+  'DLQ_ORIGIN_MESSAGE_ID',
+  '__CRC32#',
+]);
+
+/** Guava's `CharMatcher.javaIsoControl()`, which the proxy's `GrpcValidator` uses: U+0000–U+001F, U+007F–U+009F. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit <= 0x1f || (unit >= 0x7f && unit <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/** Java's `StringUtils.isBlank`: empty or only whitespace. */
+function isBlank(value: string): boolean {
+  return value.trim() === '';
+}
 
 export function topicNotFound(topic: string): Status {
   return statusOf(Code.TOPIC_NOT_FOUND, `No topic route info in name server for the topic: ${topic}`);
@@ -50,6 +127,80 @@ function messageTypeOf(message: Message): string {
   return properties?.hasDeliveryTimestamp() ? 'DELAY' : 'NORMAL';
 }
 
+/** The proxy's checks of user properties, tag and keys (`SendMessageActivity.buildMessageProperty`). */
+function propertyError(
+  userProperties: [string, string][],
+  tag: string | undefined,
+  keys: string[],
+): Status | undefined {
+  if (userProperties.length > MAX_USER_PROPERTIES) {
+    return statusOf(
+      Code.MESSAGE_PROPERTIES_TOO_LARGE,
+      `too many user properties, max is ${MAX_USER_PROPERTIES}`,
+    );
+  }
+  let bytes = 0;
+  for (const [key, value] of userProperties) {
+    if (SYSTEM_PROPERTY_NAMES.has(key)) {
+      return statusOf(Code.ILLEGAL_MESSAGE_PROPERTY_KEY, `property is used by system: ${key}`);
+    }
+    if (hasControlCharacter(key)) {
+      return statusOf(
+        Code.ILLEGAL_MESSAGE_PROPERTY_KEY,
+        'the key of property cannot contain control character',
+      );
+    }
+    if (hasControlCharacter(value)) {
+      return statusOf(
+        Code.ILLEGAL_MESSAGE_PROPERTY_KEY,
+        'the value of property cannot contain control character',
+      );
+    }
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (tag !== undefined && tag !== '') {
+    if (isBlank(tag))
+      return statusOf(Code.ILLEGAL_MESSAGE_TAG, 'tag cannot be the char sequence of whitespace');
+    if (tag.includes('|')) return statusOf(Code.ILLEGAL_MESSAGE_TAG, "tag cannot contain '|'");
+    if (hasControlCharacter(tag)) {
+      return statusOf(Code.ILLEGAL_MESSAGE_TAG, 'tag cannot contain control character');
+    }
+    bytes += Buffer.byteLength(tag);
+  }
+  for (const key of keys) {
+    if (key === '') continue;
+    if (isBlank(key))
+      return statusOf(Code.ILLEGAL_MESSAGE_KEY, 'key cannot be the char sequence of whitespace');
+    if (hasControlCharacter(key))
+      return statusOf(Code.ILLEGAL_MESSAGE_KEY, 'key cannot contain control character');
+    bytes += Buffer.byteLength(key);
+  }
+  if (bytes > MAX_USER_PROPERTY_BYTES) {
+    return statusOf(
+      Code.MESSAGE_PROPERTIES_TOO_LARGE,
+      `the total size of user property is too large, max is ${MAX_USER_PROPERTY_BYTES}`,
+    );
+  }
+  return undefined;
+}
+
+/** The proxy's `SendMessageActivity.validateMessageGroup`: not blank, under 64 bytes, no control character. */
+function messageGroupError(group: string): Status | undefined {
+  if (isBlank(group)) {
+    return statusOf(Code.ILLEGAL_MESSAGE_GROUP, 'message group cannot be the char sequence of whitespace');
+  }
+  if (Buffer.byteLength(group) >= MAX_MESSAGE_GROUP_BYTES) {
+    return statusOf(
+      Code.ILLEGAL_MESSAGE_GROUP,
+      `message group exceed the max size ${MAX_MESSAGE_GROUP_BYTES}`,
+    );
+  }
+  if (hasControlCharacter(group)) {
+    return statusOf(Code.ILLEGAL_MESSAGE_GROUP, 'message group cannot contain control character');
+  }
+  return undefined;
+}
+
 /** Validates one message the way the proxy does and returns what to store, or the status to answer. */
 function toInput(message: Message, context: SendContext): MessageInput | Status {
   const topic = message.getTopic()?.getName() ?? '';
@@ -59,27 +210,30 @@ function toInput(message: Message, context: SendContext): MessageInput | Status 
   if (!topicType) return topicNotFound(topic);
   const properties = message.getSystemProperties();
   if (!properties) return statusOf(Code.BAD_REQUEST, 'message has no system properties');
-  const messageId = properties.getMessageId();
-  if (messageId.trim() === '') return statusOf(Code.ILLEGAL_MESSAGE_ID, 'message id cannot be empty');
-  const tag = properties.hasTag() ? properties.getTag() : undefined;
-  if (tag !== undefined && (tag.trim() === '' || tag.includes('||'))) {
-    return statusOf(
-      Code.ILLEGAL_MESSAGE_TAG,
-      `tag "${tag}" is illegal: it must not be blank or contain "||"`,
-    );
-  }
-  // A right-sized copy: a pooled Buffer would keep a whole 8 KiB pool slab alive per stored body.
   const bytes = message.getBody_asU8();
-  const body = Buffer.allocUnsafeSlow(bytes.length);
-  body.set(bytes);
-  if (body.length > context.maxBodySize) {
+  // The proxy's enableMessageBodyEmptyCheck (on by default since 5.3.2).
+  if (bytes.length === 0 && !context.acceptEmptyBody) {
+    return statusOf(Code.MESSAGE_BODY_EMPTY, 'message body cannot be empty');
+  }
+  if (bytes.length > context.maxBodySize) {
     return statusOf(
       Code.MESSAGE_BODY_TOO_LARGE,
-      `message body size ${body.length} exceeds the limit of ${context.maxBodySize} bytes`,
+      `message body size ${bytes.length} exceeds the limit of ${context.maxBodySize} bytes`,
     );
   }
+  const userProperties = message.getUserPropertiesMap().getEntryList() as [string, string][];
+  const tag = properties.hasTag() ? properties.getTag() : undefined;
+  const keys = properties.getKeysList();
+  const invalidProperty = propertyError(userProperties, tag, keys);
+  if (invalidProperty) return invalidProperty;
+  const messageId = properties.getMessageId();
+  if (isBlank(messageId)) return statusOf(Code.ILLEGAL_MESSAGE_ID, 'message id cannot be empty');
   const type = messageTypeOf(message);
   const messageGroup = properties.hasMessageGroup() ? properties.getMessageGroup() : undefined;
+  if (messageGroup !== undefined && messageGroup !== '') {
+    const invalidGroup = messageGroupError(messageGroup);
+    if (invalidGroup) return invalidGroup;
+  }
   if (type === 'FIFO' && !messageGroup?.trim()) {
     return statusOf(Code.ILLEGAL_MESSAGE_GROUP, 'FIFO message requires a message group');
   }
@@ -94,19 +248,48 @@ function toInput(message: Message, context: SendContext): MessageInput | Status 
       `TopicMessageType validate failed, the expected type is ${topicType}, but actual type is ${type}`,
     );
   }
+  // A right-sized copy: a pooled Buffer would keep a whole 8 KiB pool slab alive per stored body.
+  const body = Buffer.allocUnsafeSlow(bytes.length);
+  body.set(bytes);
   return {
     topic,
     messageId,
     type: type as StoredType,
-    tag,
-    keys: properties.getKeysList(),
-    properties: Object.fromEntries(message.getUserPropertiesMap().getEntryList() as [string, string][]),
+    tag: tag === '' ? undefined : tag,
+    keys: keys.filter((key) => key !== ''),
+    properties: Object.fromEntries(userProperties),
     body,
-    messageGroup,
+    messageGroup: messageGroup === '' ? undefined : messageGroup,
     deliveryTimestamp,
     bornTimestamp: millisOf(properties.getBornTimestamp()) ?? Date.now(),
     bornHost: properties.getBornHost(),
   };
+}
+
+/**
+ * What the broker does with a multi-message SendMessage from the proxy: the proxy sends the FIRST
+ * message's properties as the batch header (`ProducerProcessor.buildSendMessageRequestHeader`) and
+ * every message is stored with them — its tag, keys, message id (UNIQ_KEY), message group, delivery
+ * time, born time and host, and user properties, which win over same-named ones. Bodies stay per
+ * message. Measured on a real 5.0.0 proxy, unchanged in 5.3.2 and on the main branch.
+ */
+function stampFirst(inputs: MessageInput[]): MessageInput[] {
+  const [first, ...rest] = inputs;
+  if (!first) return inputs;
+  return [
+    first,
+    ...rest.map((input) => ({
+      ...input,
+      messageId: first.messageId,
+      tag: first.tag ?? input.tag,
+      keys: first.keys.length > 0 ? [...first.keys] : input.keys,
+      properties: { ...input.properties, ...first.properties },
+      messageGroup: first.messageGroup ?? input.messageGroup,
+      deliveryTimestamp: first.deliveryTimestamp ?? input.deliveryTimestamp,
+      bornTimestamp: first.bornTimestamp,
+      bornHost: first.bornHost,
+    })),
+  ];
 }
 
 function resultEntry(messageId: string, transactionId: string, offset: number, recallHandle: string) {
@@ -118,30 +301,56 @@ function resultEntry(messageId: string, transactionId: string, offset: number, r
     .setRecallHandle(recallHandle);
 }
 
-/** Validates every message first, so a request is either stored whole or rejected whole. */
+/**
+ * Validates every message first, so a request is either stored whole or rejected whole. All messages
+ * of one request go to one queue, which the broker picks (round robin, or by message group for a
+ * single FIFO message), as the proxy does whatever queue the client named.
+ *
+ * A request with several messages is stored as `stampFirst` describes and answered with ONE entry:
+ * in `cluster` mode its message id is every requested id joined by commas and its offset the queue
+ * offset of the first message; in `local` mode its message id is one the proxy makes up (no stored
+ * message has it) and its offset is 0.
+ */
 export function sendMessage(context: SendContext, request: SendMessageRequest): SendMessageResponse {
   const response = new service.SendMessageResponse();
   const messages = request.getMessagesList();
-  if (messages.length === 0) return response.setStatus(statusOf(Code.BAD_REQUEST, 'no message to send'));
-  const inputs: MessageInput[] = [];
+  if (messages.length === 0) {
+    return response.setStatus(statusOf(Code.MESSAGE_CORRUPTED, 'no message to send'));
+  }
+  const requested: MessageInput[] = [];
   for (const message of messages) {
     const input = toInput(message, context);
     if (input instanceof definition.Status) return response.setStatus(input);
-    inputs.push(input);
+    if (input.topic !== requested[0]?.topic && requested.length > 0) {
+      return response.setStatus(statusOf(Code.MESSAGE_CORRUPTED, 'topic in message is not same'));
+    }
+    requested.push(input);
   }
+  const inputs = stampFirst(requested);
+  const first = inputs[0] as MessageInput;
+  const queueId = context.store.selectQueue(
+    first.topic,
+    inputs.length === 1 && first.type === 'FIFO' ? first.messageGroup : undefined,
+  );
   const entries: SendResultEntry[] = inputs.map((input) => {
     if (input.type === 'TRANSACTION') {
       const transactionId = createMessageId();
-      context.store.prepare(transactionId, input);
+      context.store.prepare(transactionId, input, queueId);
       return resultEntry(input.messageId, transactionId, 0, '');
     }
-    const stored = context.store.append(input);
-    const recallHandle = stored.type === 'DELAY' ? context.store.recallHandleOf(stored) : '';
+    const record = context.store.append(input, queueId);
+    const { message: stored } = record;
+    const recallHandle = stored.type === 'DELAY' ? context.store.recallHandleOf(record) : '';
     return resultEntry(stored.messageId, '', stored.queueOffset, recallHandle);
   });
-  return response
-    .setStatus(statusOf(Code.OK))
-    .setEntriesList(context.batchReply === 'single' ? entries.slice(0, 1) : entries);
+  response.setStatus(statusOf(Code.OK));
+  const [entry] = entries;
+  if (entries.length === 1 || !entry) return response.setEntriesList(entries);
+  if (context.proxyMode === 'local') {
+    return response.setEntriesList([entry.setMessageId(createMessageId()).setOffset(0)]);
+  }
+  const ids = requested.map((input) => input.messageId).join(',');
+  return response.setEntriesList([entry.setMessageId(ids)]);
 }
 
 export function endTransaction(context: SendContext, request: EndTransactionRequest): EndTransactionResponse {

@@ -57,6 +57,7 @@ export interface BrokerCounters {
 }
 
 export interface ServiceContext extends SendContext, ReceiveContext {
+  readonly queuesPerTopic: number;
   readonly credentials: ReadonlyMap<string, string> | undefined;
   readonly faults: FaultInjector;
   readonly telemetry: TelemetrySessions;
@@ -183,9 +184,12 @@ export function createMessagingService(context: ServiceContext): UntypedServiceI
       const response = new service.QueryRouteResponse();
       const topicType = topicTypeOf(request);
       if (!topicType) return response.setStatus(topicNotFound(request.getTopic()?.getName() ?? ''));
-      // Only queue id 0 is ever used: the client filters queues on id === 0 (meant as the master broker id).
-      const queue = messageQueue(context, request.getTopic(), 0, request.getEndpoints(), topicType);
-      return response.setStatus(statusOf(Code.OK)).setMessageQueuesList([queue]);
+      // Every queue of the topic, as the proxy lists them. The client picks only queue id 0 (it filters on
+      // the master broker id), which just names the endpoint: the broker picks the queue for each send.
+      const queues = Array.from({ length: context.queuesPerTopic }, (_, queueId) =>
+        messageQueue(context, request.getTopic(), queueId, request.getEndpoints(), topicType),
+      );
+      return response.setStatus(statusOf(Code.OK)).setMessageQueuesList(queues);
     }),
     heartbeat: unary(context, 'Heartbeat', service.HeartbeatResponse, (_request: HeartbeatRequest) =>
       new service.HeartbeatResponse().setStatus(statusOf(Code.OK)),

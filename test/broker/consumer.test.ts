@@ -9,6 +9,7 @@ import {
   failureCode,
   message,
   rawClient,
+  receiveAll,
   shutDownClientsAfterEach,
   startConsumer,
   startProducer,
@@ -149,5 +150,49 @@ describe('dead letters', () => {
     expect((await forward()).getStatus()?.getCode()).toBe(40013);
     expect(broker.messages('%DLQ%forwarder').map((stored) => stored.messageId)).toEqual([id]);
     expect(await consumer.receive(1, 1000)).toEqual([]);
+  });
+});
+
+describe('queues and where a new consumer group starts', () => {
+  it('spreads sends over the 8 queues and starts a new group at the newest message of each queue', async () => {
+    const fresh = await startLocalBroker();
+    try {
+      const producer = await startProducer(fresh);
+      for (let i = 0; i < 20; i++) await producer.send(message('orders', `m${i}`));
+      const stored = fresh.messages('orders');
+      expect(stored.map((entry) => entry.queueId)).toEqual(Array.from({ length: 20 }, (_, i) => i % 8));
+      // Like the proxy's ConsumeInitMode.MAX: the group sees only the last message of each queue...
+      const late = await startConsumer(fresh, 'late-group', { orders: '*' });
+      const first = await receiveAll(late, 8, { rounds: 2 });
+      expect(first.map((view) => view.body.toString()).sort()).toEqual(
+        Array.from({ length: 8 }, (_, i) => `m${i + 12}`).sort(),
+      );
+      // ...and everything stored after its first receive.
+      for (const body of ['after-1', 'after-2']) await producer.send(message('orders', body));
+      expect((await receiveAll(late, 2, { rounds: 2 })).map((view) => view.body.toString())).toEqual([
+        'after-1',
+        'after-2',
+      ]);
+      expect(await late.receive(32, 15_000)).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('starts a new group at the oldest stored message with newGroupStart oldest', async () => {
+    const reading = await startLocalBroker({ newGroupStart: 'oldest', queuesPerTopic: 2 });
+    try {
+      const producer = await startProducer(reading);
+      for (let i = 0; i < 12; i++) await producer.send(message('orders', `m${i}`));
+      expect(reading.messages('orders').map((entry) => entry.queueId)).toEqual(
+        Array.from({ length: 12 }, (_, i) => i % 2),
+      );
+      const everything = await startConsumer(reading, 'reads-all', { orders: '*' });
+      expect((await receiveAll(everything, 12)).map((view) => view.body.toString())).toEqual(
+        Array.from({ length: 12 }, (_, i) => `m${i}`),
+      );
+    } finally {
+      await reading.stop();
+    }
   });
 });

@@ -89,7 +89,7 @@ describe('fault hooks', () => {
 
 describe('restart', () => {
   it('listens again on the same port, keeps the messages, and the same clients recover', async () => {
-    const restarting = await startLocalBroker();
+    const restarting = await startLocalBroker({ newGroupStart: 'oldest' });
     try {
       const producer = await startProducer(restarting, { topics: ['orders'] });
       const consumer = await startConsumer(restarting, 'across-restart', { orders: '*' });
@@ -150,7 +150,7 @@ describe('restart', () => {
 
 describe('bounded storage', () => {
   it('evicts the oldest messages of a topic past maxMessagesPerTopic', async () => {
-    const bounded = await startLocalBroker({ maxMessagesPerTopic: 10 });
+    const bounded = await startLocalBroker({ maxMessagesPerTopic: 10, newGroupStart: 'oldest' });
     try {
       const producer = await startProducer(bounded, { topics: ['metrics'] });
       for (let i = 0; i < 25; i++) await producer.send(message('metrics', `m${i}`));
@@ -158,11 +158,16 @@ describe('bounded storage', () => {
       expect(stored.map((entry) => entry.body.toString())).toEqual(
         Array.from({ length: 10 }, (_, index) => `m${index + 15}`),
       );
-      expect(stored[0]?.queueOffset).toBe(15);
+      // Spread round robin over the 8 queues: message i is in queue i % 8 at offset ⌊i / 8⌋.
+      const positions = Array.from({ length: 10 }, (_, index) => [
+        (index + 15) % 8,
+        Math.floor((index + 15) / 8),
+      ]);
+      expect(stored.map((entry) => [entry.queueId, entry.queueOffset])).toEqual(positions);
       expect(bounded.stats().storedMessages).toBe(25);
       const consumer = await startConsumer(bounded, 'late-reader', { metrics: '*' });
-      expect((await receiveAll(consumer, 10)).map((view) => view.offset)).toEqual(
-        Array.from({ length: 10 }, (_, index) => index + 15),
+      expect((await receiveAll(consumer, 10)).map((view) => view.body.toString())).toEqual(
+        Array.from({ length: 10 }, (_, index) => `m${index + 15}`),
       );
     } finally {
       await bounded.stop();

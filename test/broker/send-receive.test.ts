@@ -7,7 +7,8 @@ import { message, receiveAll, shutDownClientsAfterEach, startConsumer, startProd
 const lines: string[] = [];
 let broker: LocalBroker;
 beforeAll(async () => {
-  broker = await startLocalBroker({ log: (line) => lines.push(line) });
+  // These groups read back what was sent before their first receive: the broker's `oldest` start.
+  broker = await startLocalBroker({ log: (line) => lines.push(line), newGroupStart: 'oldest' });
 });
 afterAll(() => broker.stop());
 shutDownClientsAfterEach();

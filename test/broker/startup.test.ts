@@ -84,11 +84,11 @@ describe('startup', () => {
 });
 
 describe('QueryRoute', () => {
-  it('points the route back at the address the client dialled, one queue with id 0', async () => {
+  it('points the route back at the address the client dialled, with the 8 queues of a default topic', async () => {
     const response = await queryRoute('orders', 'localhost');
     expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
     const queues = response.getMessageQueuesList();
-    expect(queues).toHaveLength(1);
+    expect(queues.map((entry) => entry.getId())).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     const [queue] = queues;
     expect(queue?.getId()).toBe(0);
     expect(queue?.getPermission()).toBe(Permission.READ_WRITE);
@@ -178,7 +178,14 @@ describe('topics and options', () => {
       /maxBodySize must be an integer from 1 up, got 0/,
     );
     await expect(startLocalBroker({ topics: { orders: 'nope' as never } })).rejects.toThrow(/options.topics/);
-    await expect(startLocalBroker({ batchReply: 'all' as never })).rejects.toThrow(/batchReply/);
+    await expect(startLocalBroker({ batchReply: 'single' } as never)).rejects.toThrow(
+      'Unknown local broker option(s): batchReply',
+    );
+    await expect(startLocalBroker({ proxyMode: 'mixed' as never })).rejects.toThrow(
+      "proxyMode must be 'cluster' or 'local', got mixed",
+    );
+    await expect(startLocalBroker({ newGroupStart: 'end' as never })).rejects.toThrow(/newGroupStart/);
+    await expect(startLocalBroker({ queuesPerTopic: 0 })).rejects.toThrow(/queuesPerTopic/);
     await expect(startLocalBroker({ port: 70_000 })).rejects.toThrow(
       'port must be an integer from 0 to 65535',
     );

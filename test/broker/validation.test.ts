@@ -101,16 +101,31 @@ describe('SendMessage status codes', () => {
     }
   });
 
-  it('accepts an empty body and a 4 MiB - 1 KiB body by default', async () => {
-    const producer = await startProducer(broker, { topics: ['logs'] });
-    await producer.send(message('logs', ''));
+  it('answers 41302 for an empty body (acceptEmptyBody turns it off) and accepts 4 MiB - 1 KiB', async () => {
+    const producer = await startProducer(broker, { topics: ['logs'], maxAttempts: 1 });
+    const empty = producer.send(message('logs', ''));
+    await expect(empty).rejects.toThrow('message body cannot be empty');
+    expect(await failureCode(empty)).toBe(41302);
     await producer.send({ topic: 'logs', body: Buffer.alloc(4 * 1024 * 1024 - 1024, 7) });
-    expect(broker.messages('logs').map((stored) => stored.body.length)).toEqual([0, 4 * 1024 * 1024 - 1024]);
+    expect(broker.messages('logs').map((stored) => stored.body.length)).toEqual([4 * 1024 * 1024 - 1024]);
+
+    const lenient = await startLocalBroker({ acceptEmptyBody: true });
+    try {
+      const response = await rawSend(
+        lenient,
+        rawMessage('logs', MessageType.NORMAL).setBody(new Uint8Array()),
+      );
+      expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
+      expect(lenient.messages('logs').map((stored) => stored.body.length)).toEqual([0]);
+    } finally {
+      await lenient.stop();
+    }
   });
 
-  it('answers 40004 for a tag containing ||', async () => {
+  it('answers 40004 for a tag containing |', async () => {
     const producer = await startProducer(broker, { maxAttempts: 1 });
     expect(await failureCode(producer.send(message('orders', 'x', { tag: 'a||b' })))).toBe(40004);
+    expect(await failureCode(producer.send(message('orders', 'x', { tag: 'a|b' })))).toBe(40004);
   });
 
   it('answers 40009, 40012 and 40006 for what the client itself never sends', async () => {
@@ -129,26 +144,170 @@ describe('SendMessage status codes', () => {
   });
 });
 
-describe('SendMessage with several messages', () => {
-  it('stores every message under its own id but answers with one entry, like the proxy', async () => {
-    const batch = [1, 2, 3].map(() => rawMessage('object-events', MessageType.NORMAL));
-    const response = await rawSend(broker, ...batch);
-    expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
-    const ids = batch.map((entry) => entry.getSystemProperties()?.getMessageId());
-    expect(response.getEntriesList().map((entry) => entry.getMessageId())).toEqual([ids[0]]);
-    expect(broker.messages('object-events').map((stored) => stored.messageId)).toEqual(ids);
+describe("the proxy's message checks (SendMessageActivity, GrpcValidator)", () => {
+  const codeOf = async (edit: (entry: Message) => void, topic = 'orders', type = MessageType.NORMAL) => {
+    const entry = rawMessage(topic, type);
+    edit(entry);
+    return (await rawSend(broker, entry)).getStatus()?.getCode();
+  };
+  const system = (entry: Message) => entry.getSystemProperties() as definitionPb.SystemProperties;
+
+  it.each(['\x01', '\n', '\x7f', '\u0085'])(
+    'answers 40004 for a tag with control character %j',
+    async (c) => {
+      expect(await codeOf((entry) => system(entry).setTag(`a${c}b`))).toBe(40004);
+    },
+  );
+
+  it.each(['\x00', '\x1b', '\u0085'])('answers 40005 for a key with control character %j', async (c) => {
+    expect(await codeOf((entry) => system(entry).setKeysList(['ok', `k${c}`]))).toBe(40005);
+    expect(await codeOf((entry) => system(entry).setKeysList(['  ']))).toBe(40005);
   });
 
-  it('answers one entry per message with batchReply per-message', async () => {
-    const perMessage = await startLocalBroker({ batchReply: 'per-message' });
-    try {
-      const batch = [1, 2, 3].map(() => rawMessage('object-events', MessageType.NORMAL));
-      const response = await rawSend(perMessage, ...batch);
-      expect(response.getEntriesList().map((entry) => [entry.getMessageId(), entry.getOffset()])).toEqual(
-        batch.map((entry, offset) => [entry.getSystemProperties()?.getMessageId(), offset]),
+  it('answers 40007 for a control character in a property key or value and for a system property name', async () => {
+    expect(await codeOf((entry) => entry.getUserPropertiesMap().set('a\tb', 'v'))).toBe(40007);
+    expect(await codeOf((entry) => entry.getUserPropertiesMap().set('k', 'line\nbreak'))).toBe(40007);
+    for (const name of [
+      'CLUSTER',
+      'MSG_TYPE',
+      '__BORNHOST',
+      'BORN_TIMESTAMP',
+      'DUP_INFO',
+      'POP_CK',
+      'UNIQ_KEY',
+    ]) {
+      expect(await codeOf((entry) => entry.getUserPropertiesMap().set(name, 'v'))).toBe(40007);
+    }
+  });
+
+  it('answers 43101 past 128 user properties or 16 KiB of properties, tag and keys together', async () => {
+    const many = (entry: Message) => {
+      for (let i = 0; i < 129; i++) entry.getUserPropertiesMap().set(`p${i}`, 'v');
+    };
+    expect(await codeOf(many)).toBe(43101);
+    // 16 KiB of keys alone is over: keys count toward the limit.
+    expect(await codeOf((entry) => system(entry).setKeysList(['k'.repeat(16 * 1024 + 1)]))).toBe(43101);
+    const exact = (entry: Message) => {
+      entry.getUserPropertiesMap().set('p', 'v'.repeat(8 * 1024 - 1 - 3));
+      system(entry)
+        .setTag('tag')
+        .setKeysList(['k'.repeat(8 * 1024)]);
+    };
+    expect(await codeOf(exact)).toBe(definitionPb.Code.OK);
+    const over = (entry: Message) => {
+      entry.getUserPropertiesMap().set('p', 'v'.repeat(8 * 1024 - 1 - 3));
+      system(entry)
+        .setTag('tagX')
+        .setKeysList(['k'.repeat(8 * 1024)]);
+    };
+    expect(await codeOf(over)).toBe(43101);
+  });
+
+  it('answers 40006 for a message group of 64 bytes or more (bytes, not characters) or with a control character', async () => {
+    const group = (value: string) => (entry: Message) => system(entry).setMessageGroup(value);
+    expect(await codeOf(group('g'.repeat(63)), 'fifo-topic', MessageType.FIFO)).toBe(definitionPb.Code.OK);
+    expect(await codeOf(group('g'.repeat(64)), 'fifo-topic', MessageType.FIFO)).toBe(40006);
+    // 30 CJK characters are 90 bytes in UTF-8.
+    expect(await codeOf(group('组'.repeat(30)), 'fifo-topic', MessageType.FIFO)).toBe(40006);
+    expect(await codeOf(group('g\x02'), 'fifo-topic', MessageType.FIFO)).toBe(40006);
+  });
+
+  it('rejects an empty request with 40016 and messages of different topics with 40016', async () => {
+    expect((await rawSend(broker)).getStatus()?.getCode()).toBe(40016);
+    const mixed = await rawSend(
+      broker,
+      rawMessage('orders', MessageType.NORMAL),
+      rawMessage('metrics', MessageType.NORMAL),
+    );
+    expect(mixed.getStatus()?.getCode()).toBe(40016);
+  });
+});
+
+describe('SendMessage with several messages', () => {
+  /** Three messages that differ in everything a consumer looks at. */
+  function distinctBatch(topic: string) {
+    return [0, 1, 2].map((index) => {
+      const entry = rawMessage(topic, MessageType.NORMAL, (p) =>
+        p.setTag(`Tag${index}`).setKeysList([`KEY_${index}`]),
       );
+      entry.getUserPropertiesMap().set('shared', `value-${index}`);
+      entry.getUserPropertiesMap().set(`only-${index}`, 'x');
+      return entry.setBody(Buffer.from(`body ${index}`));
+    });
+  }
+
+  it("stores every message with the first message's tag, keys, id and properties, as the proxy does", async () => {
+    const before = broker.messages('object-events').length;
+    const batch = distinctBatch('object-events');
+    const response = await rawSend(broker, ...batch);
+    expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
+    const firstId = batch[0]?.getSystemProperties()?.getMessageId();
+    const stored = broker.messages('object-events').slice(before);
+    expect(
+      stored.map((entry) => ({
+        id: entry.messageId,
+        tag: entry.tag,
+        keys: entry.keys,
+        properties: entry.properties,
+        body: entry.body.toString(),
+      })),
+    ).toEqual([
+      {
+        id: firstId,
+        tag: 'Tag0',
+        keys: ['KEY_0'],
+        properties: { shared: 'value-0', 'only-0': 'x' },
+        body: 'body 0',
+      },
+      {
+        id: firstId,
+        tag: 'Tag0',
+        keys: ['KEY_0'],
+        properties: { shared: 'value-0', 'only-0': 'x', 'only-1': 'x' },
+        body: 'body 1',
+      },
+      {
+        id: firstId,
+        tag: 'Tag0',
+        keys: ['KEY_0'],
+        properties: { shared: 'value-0', 'only-0': 'x', 'only-2': 'x' },
+        body: 'body 2',
+      },
+    ]);
+    // One queue for the whole request, consecutive offsets.
+    expect(new Set(stored.map((entry) => entry.queueId)).size).toBe(1);
+  });
+
+  it('answers like a cluster-mode proxy: one entry, every id joined by commas, the real offset', async () => {
+    const batch = distinctBatch('metrics');
+    const response = await rawSend(broker, ...batch);
+    const ids = batch.map((entry) => entry.getSystemProperties()?.getMessageId());
+    const [stored] = broker.messages('metrics').slice(-3);
+    expect(response.getEntriesList().map((entry) => [entry.getMessageId(), entry.getOffset()])).toEqual([
+      [ids.join(','), stored?.queueOffset],
+    ]);
+  });
+
+  it('answers like a local-mode proxy with proxyMode local: one entry, an id no stored message has, offset 0', async () => {
+    const local = await startLocalBroker({ proxyMode: 'local' });
+    try {
+      await rawSend(local, rawMessage('metrics', MessageType.NORMAL));
+      const batch = distinctBatch('metrics');
+      const response = await rawSend(local, ...batch);
+      const entries = response.getEntriesList();
+      expect(entries).toHaveLength(1);
+      const answered = entries[0]?.getMessageId() ?? '';
+      expect(answered).toMatch(/^[0-9A-F]{34}$/);
+      expect(entries[0]?.getOffset()).toBe(0);
+      expect(local.messages('metrics').map((stored) => stored.messageId)).not.toContain(answered);
+      expect(
+        local
+          .messages('metrics')
+          .slice(1)
+          .map((stored) => stored.queueOffset),
+      ).toEqual([0, 1, 2]);
     } finally {
-      await perMessage.stop();
+      await local.stop();
     }
   });
 
