@@ -16,7 +16,13 @@ async function main(): Promise<void> {
   // Extra NORMAL topics named on the command line (broker-process.ts adds the spot-check topic).
   const extra = Object.fromEntries(process.argv.slice(2).map((topic) => [topic, 'NORMAL' as const]));
   const topics = { ...Object.fromEntries(loadTopics(DEFAULT_TOPICS_FILE)), ...extra };
-  const broker = await startLocalBroker({ port: 0, topics, maxMessagesPerTopic: MAX_MESSAGES_PER_TOPIC });
+  const broker = await startLocalBroker({
+    port: 0,
+    topics,
+    maxMessagesPerTopic: MAX_MESSAGES_PER_TOPIC,
+    // The read-back consumer is a fresh group reading what was sent before it.
+    newGroupStart: 'oldest',
+  });
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= broker.stop();

@@ -62,6 +62,8 @@ async function listen(config: BrokerChildConfig, log: (line: string) => void): P
         port: config.port,
         topics,
         log,
+        // The read-back consumer is a fresh group reading what was sent before it.
+        newGroupStart: 'oldest',
         ...(config.credentials && { credentials: config.credentials }),
         ...(config.validateMessageType !== undefined && { validateMessageType: config.validateMessageType }),
       });

@@ -7,7 +7,8 @@ import { readBack } from '../support/consumer.js';
 let broker: LocalBroker;
 
 beforeAll(async () => {
-  broker = await startLocalBroker();
+  // readBack() uses a fresh consumer group for messages sent before it: the broker's `oldest` start.
+  broker = await startLocalBroker({ newGroupStart: 'oldest' });
 });
 afterAll(async () => {
   await broker.stop();

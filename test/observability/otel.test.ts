@@ -34,7 +34,7 @@ const contextManager = new AsyncLocalStorageContextManager();
 beforeAll(async () => {
   context.setGlobalContextManager(contextManager.enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  broker = await startLocalBroker();
+  broker = await startLocalBroker({ newGroupStart: 'oldest' });
   producer = createProducer({ endpoints: broker.endpoint, retry: { baseDelayMs: 5 } });
   stop = instrumentOpenTelemetry({ tracerProvider, meterProvider });
 });

@@ -11,7 +11,7 @@ describe('traceparent without OpenTelemetry', () => {
   let broker: LocalBroker;
   let producer: Producer;
   beforeAll(async () => {
-    broker = await startLocalBroker();
+    broker = await startLocalBroker({ newGroupStart: 'oldest' });
     producer = createProducer({ endpoints: broker.endpoint });
   });
   afterAll(async () => {

@@ -21,7 +21,8 @@ export function useBroker(options?: LocalBrokerOptions): BrokerFixture {
   let broker: LocalBroker | undefined;
   const producers: Producer[] = [];
   beforeAll(async () => {
-    broker = await startLocalBroker(options);
+    // Tests read back with fresh consumer groups what they sent before: the broker's `oldest` start.
+    broker = await startLocalBroker({ newGroupStart: 'oldest', ...options });
   });
   afterEach(async () => {
     broker?.faults.reset();
