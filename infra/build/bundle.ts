@@ -1,6 +1,12 @@
 import { relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { inlineClientVersion, nativeCrc32Shim, withoutClientFileLogger } from './esbuild-plugins.js';
+import { resolveTransport, type TransportChoice } from '../../lib/config.js';
+import {
+  inlineClientVersion,
+  nativeCrc32Shim,
+  officialTransport,
+  withoutClientFileLogger,
+} from './esbuild-plugins.js';
 import { NODE_TARGET, ROOT_DIR } from './targets.js';
 
 /** One esbuild run: one entry, one minified bundle with a linked source map beside it. */
@@ -15,6 +21,11 @@ export interface BundleRequest {
   entry: string;
   outFile: string;
   format: 'cjs' | 'esm';
+  /**
+   * The transport the bundle is for; only `official` bundles the official client.
+   * @default the library's default, or `ROCKETMQ_TRANSPORT` at build time
+   */
+  transport?: TransportChoice;
 }
 
 export interface BundleResult {
@@ -43,7 +54,12 @@ export function esbuildOptions(request: BundleRequest): BuildOptions {
     metafile: true,
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [nativeCrc32Shim(), withoutClientFileLogger(), inlineClientVersion()],
+    plugins: [
+      nativeCrc32Shim(),
+      withoutClientFileLogger(),
+      inlineClientVersion(),
+      officialTransport((request.transport ?? resolveTransport(undefined)) === 'official'),
+    ],
     ...(request.format === 'esm' && { banner: { js: ESM_REQUIRE_BANNER } }),
   };
 }

@@ -71,3 +71,23 @@ export function inlineClientVersion(): Plugin {
     },
   };
 }
+
+const OFFICIAL_LOADER = /[\\/]lib[\\/]transport[\\/]official[\\/]load\.ts$/;
+const OFFICIAL_NOT_BUNDLED = join(ROOT_DIR, 'lib', 'transport', 'official', 'not-bundled.ts');
+
+/**
+ * Leaves the official client (and grpc-js, google-protobuf with it) out of a bundle built for the lean
+ * transport: the one dynamic import of it resolves to a module that explains, on first use, how to
+ * build with the client. Bundles for the official transport keep the import as it is.
+ */
+export function officialTransport(include: boolean): Plugin {
+  return {
+    name: 'official-transport',
+    setup(build) {
+      if (include) return;
+      build.onResolve({ filter: /^\.\/client-transport\.js$/ }, (args) =>
+        OFFICIAL_LOADER.test(args.importer) ? { path: OFFICIAL_NOT_BUNDLED } : undefined,
+      );
+    },
+  };
+}

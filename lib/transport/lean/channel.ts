@@ -37,7 +37,8 @@ export interface ChannelOptions {
   tls: boolean;
   /** A session not answered for longer than this is replaced before the next call. */
   idleReconnectMs: number;
-  now: () => number;
+  /** The clock idleness is measured with (tests move it to simulate a long freeze); deadlines use Date.now. */
+  idleClock: () => number;
   /** Called on every answer from the broker (any response headers). */
   onAnswer: () => void;
 }
@@ -145,7 +146,7 @@ export class GrpcChannel {
   #currentSession(): Session {
     const current = this.#session;
     if (current && !current.dead) {
-      const silentFor = this.#options.now() - current.lastAnswerAt;
+      const silentFor = this.#options.idleClock() - current.lastAnswerAt;
       if (silentFor <= this.#options.idleReconnectMs) return current;
       this.#retire(current);
     }
@@ -156,11 +157,11 @@ export class GrpcChannel {
     const http2 = connect(`${this.#scheme}://${this.authority}`, {
       settings: { enablePush: false },
     });
-    const session = new Session(http2, this.#options.now());
+    const session = new Session(http2, this.#options.idleClock());
     http2.unref();
     http2.once('connect', () => {
       session.connected = true;
-      session.lastAnswerAt = this.#options.now();
+      session.lastAnswerAt = this.#options.idleClock();
     });
     http2.on('error', (error: Error) => {
       if (!session.connected) session.connectError = error;
@@ -236,7 +237,7 @@ export class GrpcChannel {
     const session = this.#currentSession();
     const options = this.#options;
     return new Promise<Buffer>((resolve, reject) => {
-      const remaining = deadline - options.now();
+      const remaining = deadline - Date.now();
       const headers: OutgoingHttpHeaders = {
         ...metadata,
         [HTTP2_HEADER_METHOD]: 'POST',
@@ -298,7 +299,7 @@ export class GrpcChannel {
       };
 
       stream.on('response', (fields) => {
-        session.lastAnswerAt = options.now();
+        session.lastAnswerAt = options.idleClock();
         options.onAnswer();
         status = Number(fields[HTTP2_HEADER_STATUS]);
         takeStatus(fields);

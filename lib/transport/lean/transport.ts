@@ -52,8 +52,11 @@ const BORN_HOST = hostname();
 export interface LeanTransportOptions {
   /** @default 30 000 */
   idleReconnectMs?: number;
-  /** The clock; tests replace it to simulate a long freeze. @default Date.now */
-  now?: () => number;
+  /**
+   * The clock that idleness and route age are measured with; tests move it to simulate a long freeze.
+   * Deadlines always use `Date.now`. @default Date.now
+   */
+  clock?: () => number;
 }
 
 interface RouteEntry {
@@ -103,7 +106,7 @@ export class LeanTransport implements Transport {
   readonly #metadata: RequestMetadata;
   readonly #accessPoint: { authority: string; endpoints: EndpointsObject };
   readonly #idleReconnectMs: number;
-  readonly #now: () => number;
+  readonly #clock: () => number;
   readonly #channels = new Map<string, GrpcChannel>();
   readonly #routes = new Map<string, RouteEntry>();
   readonly #lookups = new Map<string, Promise<PublishingRoute>>();
@@ -118,7 +121,7 @@ export class LeanTransport implements Transport {
     this.#metadata = new RequestMetadata(config.namespace, config.credentials);
     this.#accessPoint = parseAccessPoint(config.endpoints);
     this.#idleReconnectMs = options.idleReconnectMs ?? DEFAULT_IDLE_RECONNECT_MS;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? Date.now;
   }
 
   get generation(): number {
@@ -141,7 +144,7 @@ export class LeanTransport implements Transport {
         authority,
         tls: this.#config.ssl,
         idleReconnectMs: this.#idleReconnectMs,
-        now: this.#now,
+        idleClock: this.#clock,
         onAnswer: () => {
           this.#answers++;
         },
@@ -152,7 +155,7 @@ export class LeanTransport implements Transport {
   }
 
   async #call(authority: string, path: string, body: Uint8Array, deadline: number): Promise<Buffer> {
-    const now = this.#now();
+    const now = Date.now();
     return this.#channel(authority).unary(path, this.#metadata.headers(now), body, deadline);
   }
 
@@ -167,7 +170,7 @@ export class LeanTransport implements Transport {
     const previous = this.#routes.get(topic)?.route;
     const queues = response.messageQueues ?? [];
     const route = previous ? previous.update(queues) : new PublishingRoute(queues);
-    this.#routes.set(topic, { route, fetchedAt: this.#now(), refreshing: false });
+    this.#routes.set(topic, { route, fetchedAt: this.#clock(), refreshing: false });
     return route;
   }
 
@@ -184,7 +187,7 @@ export class LeanTransport implements Transport {
   /** Refreshes a route that is getting old without making the send wait for it. */
   #refreshInBackground(topic: string, entry: RouteEntry): void {
     entry.refreshing = true;
-    this.#lookUp(topic, this.#now() + this.#config.sendTimeoutMs).then(
+    this.#lookUp(topic, Date.now() + this.#config.sendTimeoutMs).then(
       () => undefined,
       (error: unknown) => {
         entry.refreshing = false;
@@ -208,11 +211,11 @@ export class LeanTransport implements Transport {
 
   send(message: PreparedMessage, options?: SendAttemptOptions): Promise<TransportReceipt> {
     if (this.#closed) return Promise.reject(new Error('Producer is not running now'));
-    const now = this.#now();
+    const now = Date.now();
     const deadline = options?.deadline ?? now + this.#config.sendTimeoutMs;
     const entry = this.#routes.get(message.topic);
     if (entry) {
-      if (!entry.refreshing && now - entry.fetchedAt > ROUTE_REFRESH_MS) {
+      if (!entry.refreshing && this.#clock() - entry.fetchedAt > ROUTE_REFRESH_MS) {
         this.#refreshInBackground(message.topic, entry);
       }
       try {
@@ -231,7 +234,7 @@ export class LeanTransport implements Transport {
     message: PreparedMessage,
     deadline: number,
   ): Promise<TransportReceipt> {
-    const now = this.#now();
+    const now = Date.now();
     const systemProperties: Record<string, unknown> = {
       keys: message.keys,
       messageId: createMessageId(now),
@@ -269,7 +272,7 @@ export class LeanTransport implements Transport {
     if (this.#closed) throw new Error('Producer is not running now');
     for (const topic of topics) {
       try {
-        await this.#lookUp(topic, this.#now() + this.#config.sendTimeoutMs);
+        await this.#lookUp(topic, Date.now() + this.#config.sendTimeoutMs);
       } catch (error) {
         if ((error as { code?: unknown }).code === 40402) this.forgetTopic(topic);
         throw error;
@@ -279,7 +282,7 @@ export class LeanTransport implements Transport {
 
   reset(generation: number, force = false): boolean {
     if (generation !== this.#generation || this.#closed) return false;
-    const now = this.#now();
+    const now = Date.now();
     if (!force && now - this.#lastReset < MIN_RESET_INTERVAL_MS) return false;
     this.#lastReset = now;
     this.#generation++;
