@@ -20,8 +20,16 @@ export interface DevServerOptions {
 export interface DevServer {
   url: string;
   broker: LocalBroker | undefined;
-  close(): Promise<void>;
+  /**
+   * Stops cleanly: accepts nothing new (requests arriving on open connections get 503), lets requests in
+   * flight finish within `graceMs` (default 10 s, more than a send's timeout), answers any still open
+   * with 503, then shuts the producer and the embedded broker down.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
+
+/** How long a stop waits for requests in flight: longer than a sync send with its retries. */
+const STOP_GRACE_MS = 10_000;
 
 const EVENTS_DIR = join(FUNCTIONS_DIR, '..', 'events');
 
@@ -117,7 +125,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     response.end(Buffer.from(answer.body, answer.isBase64Encoded ? 'base64' : 'utf8'));
   };
 
+  // Requests being served: a stop lets them finish (within its grace) before anything shuts down.
+  const inFlight = new Set<ServerResponse>();
+  let stopping = false;
   const server: Server = createServer((request, response) => {
+    if (stopping) {
+      // Arrived on a kept-alive connection after the stop began: nothing was done for it.
+      response.setHeader('connection', 'close');
+      return sendJson(response, 503, {
+        error: { code: 'DEV_SERVER_STOPPING', message: 'the dev server is stopping; nothing was sent' },
+      });
+    }
+    inFlight.add(response);
+    response.once('close', () => inFlight.delete(response));
     route(request, response).catch((error: unknown) => {
       tail();
       const { code, message } = error as { code?: string; message?: string };
@@ -170,10 +190,34 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return {
     url,
     broker,
-    async close() {
+    async close(closeOptions = {}) {
+      const graceMs = closeOptions.graceMs ?? STOP_GRACE_MS;
       if (timer) clearInterval(timer);
+      stopping = true;
+      // No new connections; idle kept-alive ones close now, busy ones once their answer is written.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const served = Promise.all([...inFlight].map((response) => once(response, 'close').catch(() => undefined)));
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        served,
+        new Promise<void>((resolve) => {
+          graceTimer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(graceTimer);
+      for (const response of inFlight) {
+        if (response.headersSent) continue;
+        response.setHeader('connection', 'close');
+        sendJson(response, 503, {
+          error: {
+            code: 'DEV_SERVER_STOPPING',
+            message: 'the dev server stopped before this request finished; its outcome is unknown',
+          },
+        });
+      }
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await shutdownSharedProducer({ timeoutMs: 2000 });
       await broker?.stop();
     },

@@ -34,7 +34,7 @@ export const ErrorCode = {
   THROTTLED: 'THROTTLED',
   /** The producer was shut down. */
   PRODUCER_CLOSED: 'PRODUCER_CLOSED',
-  /** A spool record could not be read or written. */
+  /** The spool could not be read or written (disk full, permissions, a path that is not a directory). */
   SPOOL_FAILED: 'SPOOL_FAILED',
   /** A trigger event (HTTP request, OSS/S3 notification, timer tick) is malformed. HTTP 400. */
   EVENT_INVALID: 'EVENT_INVALID',
@@ -69,6 +69,8 @@ export interface RocketMQErrorDetails {
   status?: number;
   /** For validation errors: the offending field (`topic`, `tag`, `keys[2]`, `body`, …). */
   field?: string;
+  /** Whether the broker may have stored the message despite the failure; see {@link RocketMQError.mayBeStored}. */
+  mayBeStored?: boolean;
 }
 
 export class RocketMQError extends Error {
@@ -79,6 +81,13 @@ export class RocketMQError extends Error {
   readonly messageId: string | undefined;
   readonly status: number | undefined;
   readonly field: string | undefined;
+  /**
+   * A send failed after its request may have reached the broker (a timeout, or the connection lost
+   * after the request was written): the message may be stored, and a resend may duplicate it, which is
+   * why consumers deduplicate by key. `false` means the broker did not store it: it refused the message,
+   * or the request never left this process.
+   */
+  readonly mayBeStored: boolean;
   /** How many attempts the send made before giving up; set by the retry loop. */
   attempts: number | undefined;
   /** On a failed async send: whether the message went to the spool for later delivery. */
@@ -92,6 +101,7 @@ export class RocketMQError extends Error {
     this.messageId = details.messageId;
     this.status = details.status;
     this.field = details.field;
+    this.mayBeStored = details.mayBeStored ?? false;
   }
 
   /** A plain object for structured logs; the cause is reduced to its message. */
@@ -105,6 +115,7 @@ export class RocketMQError extends Error {
       messageId: this.messageId,
       status: this.status,
       field: this.field,
+      mayBeStored: this.mayBeStored,
       attempts: this.attempts,
       spooled: this.spooled,
       cause: this.cause instanceof Error ? this.cause.message : this.cause,

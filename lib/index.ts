@@ -24,7 +24,6 @@ export {
   validateMessage,
 } from './message.js';
 export type { Invocation } from './platforms/invocation.js';
-export { BATCHING_DEFAULTS, type BatchingOptions } from './producer/batcher.js';
 export type { DeadlineOptions } from './producer/deadline.js';
 export { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './producer/in-flight.js';
 export {

@@ -215,16 +215,39 @@ export function fcInitializer(
 
 /**
  * The FC `preStop` hook: before the instance is destroyed, resends what its spool holds (within half the
- * time), then drains and shuts the shared producer down.
+ * time), then drains and shuts the shared producer down — always, and within `timeoutMs`, even when the
+ * redelivery fails (a full disk, a broken spool directory): that failure is logged once, with its code.
  */
 export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext) => Promise<void> {
   return async () => {
     const timeoutMs = options?.timeoutMs ?? 2000;
+    const deadline = Date.now() + timeoutMs;
     // The spool lives in this instance's /tmp and goes with it: last chance to deliver what it holds.
     if (hasOpenSharedProducer()) {
       const producer = getProducer();
-      if (producer.spool) await producer.redeliverSpool({ deadline: Date.now() + timeoutMs / 2 });
+      if (producer.spool) await redeliverBefore(producer, Date.now() + timeoutMs / 2);
     }
-    await shutdownSharedProducer({ timeoutMs });
+    await shutdownSharedProducer({ deadline });
   };
+}
+
+/** Redelivers the spool until `deadline` at the latest; a failure is logged, never thrown. */
+async function redeliverBefore(producer: ReturnType<typeof getProducer>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      producer.redeliverSpool({ deadline }),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+  } catch (error) {
+    getLogger().error({
+      message: 'spool redelivery before the instance stops failed; shutting the producer down anyway',
+      code: (error as { code?: unknown }).code ?? ErrorCode.SPOOL_FAILED,
+      error: error as Error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }

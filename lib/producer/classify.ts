@@ -89,6 +89,32 @@ function brokerMessage(message: string): string {
   return message.replace(/^\[request-id=[^,]*, response-code=\d+\]\s*/, '');
 }
 
+/** gRPC failures of the call, not verdicts on the message: the request may have reached the broker. */
+const GRPC_AMBIGUOUS: ReadonlySet<number> = new Set([
+  GRPC_CANCELLED,
+  2, // UNKNOWN
+  GRPC_DEADLINE_EXCEEDED,
+  10, // ABORTED
+  GRPC_INTERNAL,
+  GRPC_UNAVAILABLE,
+]);
+
+/** Broker answers that it may have stored the message but could not confirm it in time. */
+function brokerStatusMayBeStored(code: ErrorCode): boolean {
+  return code === ErrorCode.BROKER_TIMEOUT || code === ErrorCode.TIMEOUT;
+}
+
+/**
+ * Whether the request may have reached the broker. A transport that knows sets `requestWritten` on what
+ * it throws: `false` when the call failed before any byte of it was written (connection refused, no
+ * session), `true` after. Without that fact a broken call counts as ambiguous: grpc-js retries a call
+ * whose connection dropped on a new connection and then reports that connection's failure ("No
+ * connection established"), although the first one may have delivered the request.
+ */
+function requestMayHaveArrived(error: Error): boolean {
+  return (error as { requestWritten?: unknown }).requestWritten !== false;
+}
+
 export interface ClassifyContext {
   topic: string;
   messageId?: string;
@@ -106,26 +132,29 @@ export function classifyError(error: unknown, context: ClassifyContext): RocketM
     return new RocketMQError(
       code,
       `broker rejected the send to ${context.topic}: ${brokerMessage(error.message)}`,
-      {
-        ...details,
-        status: numeric,
-      },
+      { ...details, status: numeric, mayBeStored: brokerStatusMayBeStored(code) },
     );
   }
   if (typeof numeric === 'number' && 'details' in error) {
     const text = String((error as { details?: unknown }).details || error.message);
     const code = grpcStatusToCode(numeric, text);
-    return new RocketMQError(code, `gRPC call to the broker failed for ${context.topic}: ${text}`, {
-      ...details,
-      status: numeric,
-    });
+    const mayBeStored = GRPC_AMBIGUOUS.has(numeric) && requestMayHaveArrived(error);
+    const outcome = mayBeStored ? 'the message may have been stored' : 'the request never reached the broker';
+    return new RocketMQError(
+      code,
+      `gRPC call to the broker failed for ${context.topic} (${outcome}): ${text}`,
+      { ...details, status: numeric, mayBeStored },
+    );
   }
   for (const [pattern, code] of LOCAL_CHECKS) {
     if (pattern.test(error.message)) {
       return new RocketMQError(code, `send to ${context.topic} refused: ${error.message}`, details);
     }
   }
-  return new RocketMQError(ErrorCode.UNKNOWN, `send to ${context.topic} failed: ${error.message}`, details);
+  return new RocketMQError(ErrorCode.UNKNOWN, `send to ${context.topic} failed: ${error.message}`, {
+    ...details,
+    mayBeStored: requestMayHaveArrived(error),
+  });
 }
 
 /** Whether the error came from the transport in a way that a fresh channel could cure. */

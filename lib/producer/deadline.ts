@@ -75,10 +75,17 @@ export function withDeadline<T>(work: Promise<T>, deadline: number, topic: strin
   });
 }
 
-export function timeoutError(topic: string, what = 'send'): RocketMQError {
+/**
+ * A send that ran out of time. `onWire` says whether its request may have reached the broker: a send
+ * that timed out waiting for its turn never did, and says so.
+ */
+export function timeoutError(topic: string, what = 'send', onWire = true): RocketMQError {
+  const outcome = onWire
+    ? 'the message may or may not have been stored'
+    : 'it was never sent, so the broker did not store it';
   return new RocketMQError(
     ErrorCode.TIMEOUT,
-    `${what} to ${topic} did not finish before its deadline; the message may or may not have been stored`,
-    { topic },
+    `${what} to ${topic} did not finish before its deadline; ${outcome}`,
+    { topic, mayBeStored: onWire },
   );
 }

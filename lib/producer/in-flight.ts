@@ -78,48 +78,107 @@ export class InFlightLimiter {
   }
 }
 
+/** How a call waits for its turn in the {@link SendWindow}. */
+export interface WindowWait {
+  /** A call still waiting at this epoch ms never runs. `Infinity`: no bound of its own. */
+  deadline: number;
+  /**
+   * A call also stops waiting once the window made no progress (no call on the wire succeeded) for this
+   * long while it waited: the broker is failing, not merely busy. @default no such bound
+   */
+  stallMs?: number;
+  /** The error a call that stopped waiting fails with. */
+  expired(reason: 'deadline' | 'stalled'): Error;
+  /** Receives a function that takes the call out of the queue (returns whether it was still queued). */
+  queued?(leave: () => boolean): void;
+}
+
+interface QueuedCall {
+  turn(): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
 /**
  * How many async and oneway sends are on the wire at once; the rest wait their turn in order. The
  * client makes one gRPC call per message, and a burst of thousands of calls at once only queues them
  * inside the client, where their attempt timeouts run out and trigger retries that duplicate messages.
+ * A waiting call's own send timeout has not started: it starts when the call goes on the wire.
  */
 export class SendWindow {
   readonly #size: number;
-  readonly #queue: Array<() => void> = [];
+  readonly #queue: QueuedCall[] = [];
   #active = 0;
+  /** When a call on the wire last succeeded, or the window last went from idle to busy. */
+  #lastProgress = performance.now();
 
   constructor(size: number) {
     this.#size = size;
   }
 
-  /**
-   * Runs `task` when a slot is free. A task still waiting at `deadline` never runs: it fails with
-   * `expired()` instead, so waiting for a turn never outlasts the send's own deadline.
-   */
-  run<T>(task: () => Promise<T>, deadline: number, expired: () => Error): Promise<T> {
+  run<T>(task: () => Promise<T>, wait: WindowWait): Promise<T> {
     const start = () => {
+      if (this.#active === 0 && this.#queue.length === 0) this.#lastProgress = performance.now();
       this.#active++;
-      return task().finally(() => {
-        this.#active--;
-        this.#queue.shift()?.();
-      });
-    };
-    if (this.#active < this.#size) return start();
-    return new Promise<T>((resolve, reject) => {
-      const turn = () => {
-        clearTimeout(timer);
-        start().then(resolve, reject);
-      };
-      const timer = setTimeout(
-        () => {
-          const index = this.#queue.indexOf(turn);
-          if (index < 0) return;
-          this.#queue.splice(index, 1);
-          reject(expired());
+      return task().then(
+        (value) => {
+          this.#lastProgress = performance.now();
+          this.#next();
+          return value;
         },
-        Math.max(0, deadline - Date.now()),
+        (error: unknown) => {
+          this.#next();
+          throw error;
+        },
       );
-      this.#queue.push(turn);
+    };
+    if (this.#active < this.#size && this.#queue.length === 0) return start();
+    return new Promise<T>((resolve, reject) => {
+      const call: QueuedCall = {
+        turn: () => {
+          clearTimeout(call.timer);
+          start().then(resolve, reject);
+        },
+        timer: undefined,
+      };
+      const leave = () => {
+        const index = this.#queue.indexOf(call);
+        if (index < 0) return false;
+        this.#queue.splice(index, 1);
+        clearTimeout(call.timer);
+        return true;
+      };
+      const enqueued = performance.now();
+      const arm = () => {
+        const now = Date.now();
+        let wake = wait.deadline - now;
+        if (wait.stallMs !== undefined) {
+          const quietSince = Math.max(this.#lastProgress, enqueued);
+          const stalledIn = quietSince + wait.stallMs - performance.now();
+          if (stalledIn <= 0) {
+            if (leave()) reject(wait.expired('stalled'));
+            return;
+          }
+          wake = Math.min(wake, stalledIn);
+        }
+        if (wake <= 0) {
+          if (leave()) reject(wait.expired('deadline'));
+          return;
+        }
+        if (Number.isFinite(wake)) call.timer = setTimeout(arm, wake);
+      };
+      this.#queue.push(call);
+      arm();
+      wait.queued?.(leave);
     });
+  }
+
+  #next(): void {
+    this.#active--;
+    this.#queue.shift()?.turn();
+  }
+
+  /** Calls waiting for their turn. */
+  get waiting(): number {
+    return this.#queue.length;
   }
 }

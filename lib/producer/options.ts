@@ -1,9 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CONFIG_KEYS, type ProducerConfigOptions, rejectUnknownKeys } from '../config.js';
+import { CONFIG_KEYS, type ProducerConfigOptions } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import { FileSpool } from '../spool/file-spool.js';
 import type { Spool } from '../spool/spool.js';
-import type { BatchingOptions } from './batcher.js';
 import { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './in-flight.js';
 import type { TransportFactory } from './transport.js';
 
@@ -19,17 +18,11 @@ export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
   /** Replaces the transport; meant for fault-injection tests. @default the official client */
   transportFactory?: TransportFactory;
   /**
-   * Lets oneway sends of one topic share a SendMessage call (`true` for the defaults). Consumers then
-   * see one message id for the whole batch on a real proxy; see {@link BatchingOptions}.
-   * @default false
+   * How long before a drain's deadline open async sends are expired when there is a spool, so that the
+   * spool can make their records durable before the drain returns. Never more than half the time a
+   * drain has. Env `ROCKETMQ_SPOOL_RESERVE_MS`. @default 100
    */
-  onewayBatching?: boolean | BatchingOptions;
-  /**
-   * The same for async sends: each message still gets its own callback, exactly once, and the batch is
-   * retried as a whole. A real proxy answers a batch with one entry, so every message of a batch gets
-   * that shared message id in its result, which is also the id its consumers see. @default false
-   */
-  asyncBatching?: boolean | BatchingOptions;
+  spoolReserveMs?: number;
 }
 
 function positiveLimit(value: unknown, name: string): number {
@@ -47,13 +40,16 @@ export const PRODUCER_KEYS = new Set([
   'logger',
   'spool',
   'transportFactory',
-  'onewayBatching',
-  'asyncBatching',
+  'spoolReserveMs',
   'maxInFlight',
   'maxInFlightBytes',
   'maxConcurrentSends',
 ]);
-export const BATCHING_KEYS = new Set(['maxMessages', 'maxBytes', 'lingerMs']);
+/**
+ * Measured on a 2-core machine under load: 1,000 records encoded and durable in one flush in 10–30 ms,
+ * 10,000 in 60–90 ms (most of it JSON encoding). 100 ms covers a burst of a few thousand with room.
+ */
+export const DEFAULT_SPOOL_RESERVE_MS = 100;
 
 export function resolveSpool(option: ProducerOptions['spool']): Spool | undefined {
   if (option === undefined) return process.env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
@@ -77,12 +73,15 @@ export function resolveLimits(options: ProducerOptions): Required<InFlightLimits
   };
 }
 
-export function resolveBatching(
-  option: boolean | BatchingOptions | undefined,
-  name: 'onewayBatching' | 'asyncBatching',
-): BatchingOptions | undefined {
-  if (!option) return undefined;
-  const batching = option === true ? {} : option;
-  rejectUnknownKeys(batching, BATCHING_KEYS, name);
-  return batching;
+export function resolveSpoolReserve(option: number | undefined): number {
+  const fromEnv = process.env.ROCKETMQ_SPOOL_RESERVE_MS;
+  const value =
+    option ?? (fromEnv === undefined || fromEnv === '' ? DEFAULT_SPOOL_RESERVE_MS : Number(fromEnv));
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RocketMQError(
+      ErrorCode.CONFIG_INVALID,
+      `spoolReserveMs (env ROCKETMQ_SPOOL_RESERVE_MS) must be a number of milliseconds ≥ 0, got ${JSON.stringify(option ?? fromEnv)}`,
+    );
+  }
+  return value;
 }

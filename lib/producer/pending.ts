@@ -1,53 +1,71 @@
 import type { DrainResult } from './types.js';
 
-/** How long a drain waits for the callbacks and spool writes of the sends it expired. */
-const EXPIRY_GRACE_MS = 1000;
-
 /** An async or oneway send that has not settled yet. */
 export interface PendingSend {
-  mode: 'async' | 'oneway';
-  /** Resolves once the send is fully settled (callback delivered, spool written). */
-  done: Promise<void>;
-  /** Called at a drain deadline; settles the send as timed out if it is still open. */
-  expire(): void;
+  readonly mode: 'async' | 'oneway';
+  /** Resolves once the send is fully settled: its callback ran (async), or its outcome is counted (oneway). */
+  readonly done: Promise<void>;
+  /**
+   * The drain's expiry time came while the send is open: an async send fails with TIMEOUT (and goes to
+   * the spool, if there is one), a oneway send is dropped. Returns whether the send was still open.
+   */
+  expire(): boolean;
+  /**
+   * The drain's own deadline came while the send is still settling (its spool write not durable yet):
+   * its callback runs now, reporting it not spooled. Returns whether it did so.
+   */
+  abandon(): boolean;
+}
+
+export interface DrainWindow {
+  /** Epoch ms at which open sends are expired, leaving time to persist them. */
+  expireAt: number;
+  /** Epoch ms by which the drain returns, every send settled one way or another. */
+  deadline: number;
+}
+
+/** Resolves when every send of `batch` settled, or at `until`, whichever comes first. */
+async function settledOrAt(batch: readonly PendingSend[], until: number): Promise<void> {
+  const remaining = until - Date.now();
+  if (remaining <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(batch.map((send) => send.done)),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, remaining);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /**
- * Waits for every pending send, including ones started while waiting, until `deadline`; then expires
- * what is still open and waits for those to settle (their callbacks and spool writes are local work).
+ * Waits for every pending send, including ones started while waiting, until `expireAt`; then expires
+ * what is still open and gives the spool until `deadline` to make those durable; at `deadline` whatever
+ * is still settling is reported as not persisted. Never waits past `deadline`: when this returns, every
+ * send it saw has had its outcome.
  */
 export async function drainPending(
   pending: ReadonlySet<PendingSend>,
-  deadline: number,
+  window: DrainWindow,
 ): Promise<DrainResult> {
-  const result: DrainResult = { settled: 0, expiredAsync: 0, droppedOneway: 0 };
-  while (pending.size > 0) {
-    const remaining = deadline - Date.now();
+  const result: DrainResult = { settled: 0, expiredAsync: 0, droppedOneway: 0, notPersisted: 0 };
+  while (pending.size > 0 && Date.now() < window.expireAt) {
     const batch = [...pending];
-    if (remaining <= 0) {
-      for (const send of batch) {
-        if (send.mode === 'async') result.expiredAsync++;
-        else result.droppedOneway++;
-        send.expire();
-      }
-      // Expiry runs callbacks and spool writes: local work, but a hung disk must not hang the drain.
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(batch.map((send) => send.done)),
-        new Promise<void>((resolve) => {
-          grace = setTimeout(resolve, EXPIRY_GRACE_MS);
-        }),
-      ]);
-      clearTimeout(grace);
-      break;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, remaining);
-    });
-    await Promise.race([Promise.all(batch.map((send) => send.done)), timedOut]);
-    clearTimeout(timer);
+    await settledOrAt(batch, window.expireAt);
     result.settled += batch.filter((send) => !pending.has(send)).length;
   }
+  // Sends started by callbacks while expiring are expired too, until the deadline.
+  while (pending.size > 0) {
+    const batch = [...pending];
+    for (const send of batch) {
+      if (!send.expire()) continue;
+      if (send.mode === 'async') result.expiredAsync++;
+      else result.droppedOneway++;
+    }
+    if (Date.now() >= window.deadline) break;
+    await settledOrAt(batch, window.deadline);
+    if (Date.now() >= window.deadline) break;
+  }
+  for (const send of [...pending]) if (send.abandon()) result.notPersisted++;
   return result;
 }

@@ -4,7 +4,6 @@ import { clientLoggerAdapter, getLogger, type LibraryLog, libraryLog } from '../
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
 import { currentInvocation, currentTraceparent } from '../trace-context.js';
-import { Batcher } from './batcher.js';
 import { classifyError } from './classify.js';
 import {
   checkDeadlineOptions,
@@ -18,12 +17,13 @@ import { SendObserver, type SendTrace } from './observe.js';
 import {
   PRODUCER_KEYS,
   type ProducerOptions,
-  resolveBatching,
   resolveLimits,
   resolveSpool,
+  resolveSpoolReserve,
 } from './options.js';
 import { drainPending, type PendingSend } from './pending.js';
 import { RetryingSender } from './retry.js';
+import { AsyncSendJob, type JobHooks, OnewaySendJob } from './send-job.js';
 import { type ProducerStats, StatsRecorder } from './stats.js';
 import { createClientTransport, type Transport } from './transport.js';
 import type { DrainOptions, DrainResult, SendCallback, SendOptions, SendResult } from './types.js';
@@ -51,10 +51,12 @@ export class Producer {
   readonly #transport: Transport;
   readonly #stats = new StatsRecorder();
   readonly #pending = new Set<PendingSend>();
+  readonly #drainHooks = new Set<() => void>();
   readonly #observer: SendObserver;
   readonly #sender: RetryingSender;
-  readonly #onewayBatcher: Batcher<SendResult, SendTrace> | undefined;
-  readonly #asyncBatcher: Batcher<SendResult, SendTrace> | undefined;
+  readonly #hooks: JobHooks;
+  readonly #spoolReserveMs: number;
+  readonly #loggedSpoolFailures = new WeakSet<object>();
   readonly #limits: Required<InFlightLimits>;
   readonly #limiter: InFlightLimiter;
   readonly #window: SendWindow;
@@ -69,8 +71,7 @@ export class Producer {
       logger,
       spool,
       transportFactory,
-      onewayBatching,
-      asyncBatching,
+      spoolReserveMs,
       maxInFlight,
       maxInFlightBytes,
       maxConcurrentSends,
@@ -82,6 +83,7 @@ export class Producer {
     this.config = resolveConfig(configOptions);
     this.#logger = libraryLog(logger ?? getLogger());
     this.spool = resolveSpool(spool);
+    this.#spoolReserveMs = resolveSpoolReserve(spoolReserveMs);
     this.#transport = (transportFactory ?? createClientTransport)(
       this.config,
       clientLoggerAdapter(this.#logger),
@@ -94,15 +96,14 @@ export class Producer {
       this.#stats,
       this.#logger,
     );
-    const batchSender =
-      (maxAttempts: number) => (messages: PreparedMessage[], traces: SendTrace[], deadline: number) =>
-        this.#onWire(messages[0]?.topic ?? '', deadline, () =>
-          this.#sender.deliverBatch(messages, traces, deadline, maxAttempts),
-        );
-    const oneway = resolveBatching(onewayBatching, 'onewayBatching');
-    if (oneway) this.#onewayBatcher = new Batcher(oneway, batchSender(1));
-    const async = resolveBatching(asyncBatching, 'asyncBatching');
-    if (async) this.#asyncBatcher = new Batcher(async, batchSender(this.config.retry.maxAttempts));
+    this.#hooks = {
+      success: (trace, result) => this.#observer.success(trace, result.messageId, result.attempts),
+      failure: (trace, error) => this.#observer.failure(trace, error),
+      dropped: (trace) => this.#observer.dropped(trace),
+      spooled: (trace, error) => this.#observer.spooled(trace, error),
+      persist: this.spool ? (message, error) => this.#persist(message, error) : undefined,
+      invoke: (callback) => this.#invoke(callback),
+    };
   }
 
   /** Whether `shutdown()` was called. */
@@ -154,6 +155,9 @@ export class Producer {
    * once and never before `sendAsync` returns; without one, a promise settles the same way. A failed
    * send is written to the spool (when configured) before `onException` runs. Invalid messages throw at
    * once (callback form) or reject (promise form); nothing is sent for them.
+   *
+   * Without a `deadline` / `timeoutMs` of the caller's, the send's `sendTimeoutMs` starts when it goes on
+   * the wire, not while it waits its turn behind the send window; `drain` bounds it either way.
    */
   sendAsync(message: Message, callback: SendCallback, options?: SendOptions): void;
   sendAsync(message: Message, options?: SendOptions): Promise<SendResult>;
@@ -189,141 +193,113 @@ export class Producer {
     }
     checkDeadlineOptions(options, 'sendAsync');
     const prepared = this.#prepare(message);
-    const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
-    const trace = this.#observer.start(prepared, 'async');
-    let settled = false;
-    let finish!: () => void;
-    const pending: PendingSend = {
-      mode: 'async',
-      done: new Promise<void>((resolve) => {
-        finish = resolve;
-      }),
-      expire: () => void settle(undefined, timeoutError(prepared.topic, 'async send')),
-    };
-    // Runs once, whichever comes first: the send's own outcome or a drain deadline.
-    const settle = async (result: SendResult | undefined, error: RocketMQError | undefined) => {
-      if (settled) return;
-      settled = true;
-      try {
-        if (result) {
-          this.#observer.success(trace, result.messageId, result.attempts);
-          this.#invoke(() => callback.onSuccess(result));
-          return;
-        }
-        const exception = error as RocketMQError;
-        this.#observer.failure(trace, exception);
-        const spooled = await this.#spool(prepared, trace, exception);
-        this.#invoke(() =>
-          callback.onException({ topic: prepared.topic, messageId: exception.messageId, exception, spooled }),
-        );
-      } finally {
-        leaveQueue();
-        untrack();
-        finish();
-      }
-    };
-    let leaveQueue = () => undefined as unknown;
-    const untrack = this.#track(pending);
+    const explicit = options?.deadline !== undefined || options?.timeoutMs !== undefined;
+    // The caller's bound holds from now; without one, the in-flight wait is bounded by the send timeout.
+    const waitDeadline = resolveDeadline(options, this.config.sendTimeoutMs);
+    const job = new AsyncSendJob(prepared, this.#observer.start(prepared, 'async'), callback, this.#hooks);
+    job.untrack = this.#track(job);
     const bytes = prepared.body.length;
-    const batcher = this.#asyncBatcher?.accepts(prepared) ? this.#asyncBatcher : undefined;
-    const start = () => {
-      (batcher
-        ? batcher.add(prepared, deadline, trace)
-        : this.#onWire(prepared.topic, deadline, () =>
-            this.#sender.deliver(prepared, trace, deadline, this.config.retry.maxAttempts),
-          )
-      ).then(
-        (result) => {
-          this.#limiter.release(bytes);
-          void settle(result, undefined);
-        },
-        (error: RocketMQError) => {
-          this.#limiter.release(bytes);
-          void settle(undefined, error);
-        },
-      );
-    };
+    const wire = () =>
+      this.#wire(job, bytes, explicit ? waitDeadline : undefined, this.config.retry.maxAttempts);
     if (this.#limiter.tryAcquire(bytes)) {
-      start();
-    } else {
-      // Over the in-flight bound an async send waits for room, within its own deadline.
-      const leave = this.#limiter.enqueue(bytes, () => {
-        clearTimeout(timer);
-        if (settled) this.#limiter.release(bytes);
-        else start();
-      });
-      const timer = setTimeout(
-        () => {
-          if (leave()) void settle(undefined, this.#throttled(prepared.topic));
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      leaveQueue = () => {
-        clearTimeout(timer);
-        leave();
-      };
+      wire();
+      return undefined;
     }
+    // Over the in-flight bound an async send waits for room, within its deadline.
+    const leave = this.#limiter.enqueue(bytes, () => {
+      clearTimeout(timer);
+      if (job.open) wire();
+      else this.#limiter.release(bytes);
+    });
+    const timer = setTimeout(
+      () => {
+        if (leave()) job.fail(this.#throttled(prepared.topic));
+      },
+      Math.max(0, waitDeadline - Date.now()),
+    );
+    job.leaveQueue = () => {
+      clearTimeout(timer);
+      leave();
+    };
     return undefined;
   }
 
   /**
    * Oneway: returns at once with no result. One attempt, no retry, no spool; transport failures are
-   * counted in `stats().oneway.failed` and logged at debug, never thrown. Use it where an occasional
-   * lost message is acceptable (logs, metrics). Invalid messages throw at once.
+   * counted in `stats().oneway.failed` and logged at debug, never thrown. Its `sendTimeoutMs` starts
+   * when it goes on the wire. It is dropped (and counted in `stats().oneway.dropped`) when the in-flight
+   * bounds are full, when the broker answered no send for `sendTimeoutMs` while it waited its turn, and
+   * when a drain's deadline comes first. Use it where an occasional lost message is acceptable (logs,
+   * metrics). Invalid messages throw at once.
    */
   sendOneway(message: Message): void {
     const prepared = this.#prepare(message);
-    const deadline = Date.now() + this.config.sendTimeoutMs;
     const trace = this.#observer.start(prepared, 'oneway');
-    let open = true;
-    let finish!: () => void;
-    const close = () => {
-      open = false;
-      untrack();
-      finish();
-    };
-    const pending: PendingSend = {
-      mode: 'oneway',
-      done: new Promise<void>((resolve) => {
-        finish = resolve;
-      }),
-      expire: () => {
-        if (!open) return;
-        this.#observer.dropped(trace);
-        close();
-      },
-    };
     const bytes = prepared.body.length;
     if (!this.#limiter.tryAcquire(bytes)) {
       // Over the in-flight bound a oneway send is dropped, never queued: it must not block its caller.
       this.#observer.dropped(trace);
       return;
     }
-    const batcher = this.#onewayBatcher?.accepts(prepared) ? this.#onewayBatcher : undefined;
+    const job = new OnewaySendJob(trace, this.#hooks);
+    job.untrack = this.#track(job);
     // Deferred so that sendOneway itself returns before the client does any work for this message.
-    const sent = batcher
-      ? batcher.add(prepared, deadline, trace)
-      : Promise.resolve().then(() =>
-          this.#onWire(prepared.topic, deadline, () => this.#sender.deliver(prepared, trace, deadline, 1)),
-        );
-    sent.then(
-      (result) => {
-        this.#limiter.release(bytes);
-        if (open) this.#observer.success(trace, result.messageId, 1);
-        if (open) close();
-      },
-      (error: RocketMQError) => {
-        this.#limiter.release(bytes);
-        if (open) this.#observer.failure(trace, error);
-        if (open) close();
-      },
-    );
-    const untrack = this.#track(pending);
+    void Promise.resolve().then(() => this.#wire(job, bytes, undefined, 1, prepared));
   }
 
-  /** Runs a call through the send window; a call still waiting for its turn at `deadline` fails TIMEOUT. */
-  #onWire<T>(topic: string, deadline: number, call: () => Promise<T>): Promise<T> {
-    return this.#window.run(call, deadline, () => timeoutError(topic, 'send waiting for a send slot'));
+  /**
+   * Puts a send through the send window and onto the wire, and settles its job with the outcome. The
+   * send's own timeout starts when its turn comes, unless the caller gave an absolute bound.
+   */
+  #wire(
+    job: AsyncSendJob | OnewaySendJob,
+    bytes: number,
+    callerDeadline: number | undefined,
+    maxAttempts: number,
+    oneway?: PreparedMessage,
+  ): void {
+    const message = oneway ?? (job as AsyncSendJob).message;
+    const { topic } = message;
+    this.#window
+      .run(
+        () => {
+          if (!job.open) return Promise.reject(NOT_SENT);
+          if (job instanceof AsyncSendJob) job.wired = true;
+          job.leaveQueue = () => undefined;
+          const deadline = Math.min(
+            callerDeadline ?? Number.POSITIVE_INFINITY,
+            Date.now() + this.config.sendTimeoutMs,
+          );
+          return this.#sender.deliver(message, job.trace, deadline, maxAttempts);
+        },
+        {
+          deadline: callerDeadline ?? Number.POSITIVE_INFINITY,
+          stallMs: this.config.sendTimeoutMs,
+          expired: (reason) => {
+            if (job instanceof OnewaySendJob) return ONEWAY_DROPPED;
+            return reason === 'deadline'
+              ? timeoutError(topic, 'send waiting for a send slot', false)
+              : this.#stalled(topic);
+          },
+          queued: (leave) => {
+            job.leaveQueue = () => {
+              if (leave()) this.#limiter.release(bytes);
+            };
+          },
+        },
+      )
+      .then(
+        (result) => {
+          this.#limiter.release(bytes);
+          job.succeed(result);
+        },
+        (error: unknown) => {
+          this.#limiter.release(bytes);
+          if (error === NOT_SENT) return;
+          if (error === ONEWAY_DROPPED) (job as OnewaySendJob).drop();
+          else job.fail(error as RocketMQError);
+        },
+      );
   }
 
   /** Counts a send as pending for the producer and for the invocation it was started in, if any. */
@@ -337,6 +313,14 @@ export class Producer {
     };
   }
 
+  #stalled(topic: string): RocketMQError {
+    return new RocketMQError(
+      ErrorCode.UNAVAILABLE,
+      `the broker answered no send for ${this.config.sendTimeoutMs} ms while this send to ${topic} waited its turn; it was never sent`,
+      { topic, mayBeStored: false },
+    );
+  }
+
   #throttled(topic: string): RocketMQError {
     const { maxInFlight, maxInFlightBytes } = this.#limits;
     return new RocketMQError(
@@ -346,19 +330,24 @@ export class Producer {
     );
   }
 
-  async #spool(message: PreparedMessage, trace: SendTrace, error: RocketMQError): Promise<boolean> {
-    if (!this.spool) return false;
+  /** Writes a failed async message to the spool; resolves whether it is durable. */
+  async #persist(message: PreparedMessage, error: RocketMQError): Promise<boolean> {
+    const spool = this.spool as Spool;
     try {
-      await this.spool.append(message, { code: error.code, message: error.message });
-      this.#observer.spooled(trace, error);
+      await spool.append(message, { code: error.code, message: error.message });
       return true;
     } catch (spoolError) {
-      this.#logger.error({
-        message: 'could not spool a failed message',
-        topic: message.topic,
-        keys: message.keys,
-        error: spoolError as Error,
-      });
+      // One failed flush rejects every record in it with the same cause: one log line, not thousands.
+      const cause = (spoolError as Error).cause ?? spoolError;
+      if (typeof cause === 'object' && cause !== null && !this.#loggedSpoolFailures.has(cause)) {
+        this.#loggedSpoolFailures.add(cause);
+        this.#logger.error({
+          message: 'could not spool failed messages',
+          code: (spoolError as RocketMQError).code ?? ErrorCode.SPOOL_FAILED,
+          topic: message.topic,
+          error: spoolError as Error,
+        });
+      }
       return false;
     }
   }
@@ -376,24 +365,44 @@ export class Producer {
   }
 
   /**
-   * Waits for every async and oneway send in flight, up to the deadline (default `sendTimeoutMs`). At
-   * the deadline, open async sends fail with TIMEOUT (and are spooled if a spool is configured); open
-   * oneway sends are dropped and counted. Sends started while draining are waited for too.
+   * Waits for every async and oneway send in flight, up to the deadline (default `sendTimeoutMs`), and
+   * returns by it. With a spool, open async sends are expired `spoolReserveMs` before the deadline, so
+   * that their records are durable when the drain returns; without one, at the deadline. Expired async
+   * sends fail with TIMEOUT, open oneway sends are dropped and counted. When this resolves, every async
+   * send it waited for has had its callback, and every one reported spooled is on disk; those the spool
+   * could not make durable in time are counted in `notPersisted` and reported not spooled. Sends started
+   * while draining are waited for too.
    */
   async drain(options?: DrainOptions): Promise<DrainResult> {
     checkDeadlineOptions(options, 'drain');
     // The caller's bound, when given, is the bound: longer than the send timeout is fine for a drain.
     const bounded = options?.deadline !== undefined || options?.timeoutMs !== undefined;
     const deadline = resolveDeadline(options, bounded ? Number.POSITIVE_INFINITY : this.config.sendTimeoutMs);
-    this.#onewayBatcher?.flushAll();
-    this.#asyncBatcher?.flushAll();
+    for (const flush of this.#drainHooks) flush();
     // Inside an invocation, its own sends: another request served by the same instance keeps its own.
     const scope = options?.invocationOnly ? currentInvocation() : undefined;
-    const result = await drainPending(scope?.sends ?? this.#pending, deadline);
-    if (result.expiredAsync + result.droppedOneway > 0) {
+    // Never more than half the time left: the sends need the rest to finish on their own.
+    const reserve = this.spool ? Math.min(this.#spoolReserveMs, Math.max(0, (deadline - Date.now()) / 2)) : 0;
+    const result = await drainPending(scope?.sends ?? this.#pending, {
+      expireAt: deadline - reserve,
+      deadline,
+    });
+    if (result.expiredAsync + result.droppedOneway + result.notPersisted > 0) {
       this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });
     }
     return result;
+  }
+
+  /**
+   * Registers `flush` to run synchronously at the start of every drain (and so of shutdown), before the
+   * drain waits: for layers that hold records back and send them through this producer (a packer's open
+   * pack). Returns a function that unregisters it.
+   */
+  onDrain(flush: () => void): () => void {
+    this.#drainHooks.add(flush);
+    return () => {
+      this.#drainHooks.delete(flush);
+    };
   }
 
   /** Resends what the spool holds; removes each record only after the broker acknowledged it. */
@@ -413,14 +422,31 @@ export class Producer {
   }
 
   /**
-   * Drains (default bound `sendTimeoutMs`), then closes the client and clears every timer it owns, so a
-   * script that calls this exits on its own. Idempotent; later sends throw PRODUCER_CLOSED.
+   * Drains, then closes the client and clears every timer it owns, so a script that calls this exits on
+   * its own; resolves by its bound (default `sendTimeoutMs`) whatever the broker does. A client that has
+   * not closed by then (its goodbye to an unreachable broker) finishes closing in the background.
+   * Idempotent; later sends throw PRODUCER_CLOSED.
    */
   shutdown(options?: DeadlineOptions): Promise<void> {
     this.#closing ??= (async () => {
-      await this.drain(options);
-      await this.#transport.close();
-      this.#logger.info({ message: 'RocketMQ producer shut down', stats: this.stats() });
+      checkDeadlineOptions(options, 'shutdown');
+      const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
+      const closeShare = Math.min(CLOSE_RESERVE_MS, Math.max(0, (deadline - Date.now()) / 4));
+      await this.drain({ deadline: deadline - closeShare });
+      const closed = this.#transport.close().then(
+        () => true,
+        (error: unknown) => {
+          this.#logger.warn({ message: 'closing the RocketMQ client failed', error: error as Error });
+          return true;
+        },
+      );
+      const inTime = await Promise.race([closed, sleepUnref(deadline - Date.now()).then(() => false)]);
+      this.#logger.info({
+        message: inTime
+          ? 'RocketMQ producer shut down'
+          : 'RocketMQ producer shut down; the client goes on closing in the background',
+        stats: this.stats(),
+      });
     })();
     return this.#closing;
   }
@@ -468,6 +494,18 @@ export class Producer {
   stats(): ProducerStats {
     return this.#stats.snapshot(this.#pending.size);
   }
+}
+
+/** The time a shutdown keeps back from its drain for closing the client. */
+const CLOSE_RESERVE_MS = 50;
+/** A send whose job ended while it waited its turn: nothing went out and nothing is left to report. */
+const NOT_SENT = new Error('the send ended before its turn came');
+/** A oneway send that stopped waiting for its turn: counted as dropped. */
+const ONEWAY_DROPPED = new Error('oneway send dropped while waiting for its turn');
+
+/** A timer that does not keep the process alive on its own. */
+function sleepUnref(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
 }
 
 function isCallback(value: unknown): value is SendCallback {

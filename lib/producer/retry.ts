@@ -9,6 +9,22 @@ import type { StatsRecorder } from './stats.js';
 import type { Transport } from './transport.js';
 import type { SendResult } from './types.js';
 
+/** The same error with `mayBeStored` decided by the send as a whole, which one attempt cannot see. */
+function withMayBeStored(error: RocketMQError, mayBeStored: boolean): RocketMQError {
+  if (error.mayBeStored === mayBeStored) return error;
+  const message = mayBeStored
+    ? `${error.message} (an earlier attempt may have stored the message)`
+    : error.message.replace('(the message may have been stored)', '(the request never reached the broker)');
+  return new RocketMQError(error.code, message, {
+    cause: error.cause,
+    topic: error.topic,
+    messageId: error.messageId,
+    status: error.status,
+    field: error.field,
+    mayBeStored,
+  });
+}
+
 /** Settles like `current`, unless one of `earlier` succeeds first. */
 function firstAnswer<T>(current: Promise<T>, earlier: readonly Promise<T>[]): Promise<T> {
   if (earlier.length === 0) return current;
@@ -86,7 +102,9 @@ export class RetryingSender {
     // Attempts cut short by their slice of time may still be answered; the first answer of any wins.
     const cutShort: Promise<T>[] = [];
     // A send that waited its turn past its deadline never reaches the wire (and says nothing of the channel).
-    if (Date.now() >= deadline) throw Object.assign(timeoutError(topic), { attempts: 0 });
+    if (Date.now() >= deadline) throw Object.assign(timeoutError(topic, 'send', false), { attempts: 0 });
+    // One attempt that may have reached the broker makes the whole send ambiguous, whatever came after.
+    let reachedBroker = false;
     for (let attempt = 1; ; attempt++) {
       const generation = this.#transport.generation;
       const answersBefore = this.#transport.answers;
@@ -106,7 +124,11 @@ export class RetryingSender {
           throw thrown;
         }
       } catch (thrown) {
-        const { error, replaced } = this.#recordFailure(thrown, topic, generation, answersBefore);
+        const recorded = this.#recordFailure(thrown, topic, generation, answersBefore);
+        const { replaced } = recorded;
+        // A broker that never answered anything gave no route, and without a route no send was written.
+        reachedBroker ||= recorded.error.mayBeStored && this.#transport.answers > 0;
+        const error = withMayBeStored(recorded.error, reachedBroker);
         error.attempts = attempt;
         if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
         onRetry(attempt, error);
@@ -138,33 +160,5 @@ export class RetryingSender {
       (attempt, error) => this.#observer.retry(trace, attempt, error),
     );
     return { messageId: value.messageId, topic: message.topic, offset: value.offset, attempts };
-  }
-
-  /**
-   * Sends several messages of one topic in one call, retried as a whole like a single send; one result
-   * per message, in order.
-   */
-  async deliverBatch(
-    messages: PreparedMessage[],
-    traces: readonly SendTrace[],
-    deadline: number,
-    maxAttempts: number,
-  ): Promise<SendResult[]> {
-    const topic = messages[0]?.topic ?? '';
-    const { value, attempts } = await this.#attempt(
-      topic,
-      deadline,
-      maxAttempts,
-      () => this.#transport.sendBatch(messages),
-      (attempt, error) => {
-        for (const trace of traces) this.#observer.retry(trace, attempt, error);
-      },
-    );
-    return value.map((receipt) => ({
-      messageId: receipt.messageId,
-      topic,
-      offset: receipt.offset,
-      attempts,
-    }));
   }
 }

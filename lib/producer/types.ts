@@ -43,4 +43,10 @@ export interface DrainResult {
   expiredAsync: number;
   /** Oneway sends abandoned at the deadline. */
   droppedOneway: number;
+  /**
+   * Failed async sends whose spool write was not durable by the deadline: reported with
+   * `spooled: false`, so the caller knows they are not safe. (The write may still land later; a record
+   * that does is redelivered, at worst once more than needed.)
+   */
+  notPersisted: number;
 }

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
+import { decodeRecord, encodeRecord, parseSegment } from './segment.js';
 import type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender } from './spool.js';
 
 export const DEFAULT_SPOOL_DIR = join(tmpdir(), 'rocketmq-serverless-spool');
-const RECORD_SUFFIX = '.json';
+const SEGMENT_SUFFIX = '.seg';
+/** Single-record files of the first format; still read and redelivered, never written. */
+const LEGACY_SUFFIX = '.json';
 const PARTIAL_SUFFIX = '.partial';
 const QUARANTINE_DIR = 'quarantine';
-const FORMAT_VERSION = 1;
 /** What the broker says about the message itself; resending it as it is cannot succeed. */
 const BROKER_VERDICTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.TOPIC_NOT_FOUND,
@@ -23,240 +25,330 @@ const BROKER_VERDICTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 /** A partial file older than this was left by a process that died while writing it. */
 const ABANDONED_PARTIAL_MS = 30_000;
+/** One flush writes at most this much; a larger backlog goes out in several flushes, one at a time. */
+const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
 
-interface StoredRecord {
-  v: number;
-  id: string;
-  spooledAt: number;
-  redeliveryAttempts: number;
-  error: { code: ErrorCode; message: string };
-  message: {
-    topic: string;
-    tag?: string;
-    keys: string[];
-    properties: Record<string, string>;
-    body: string;
-    messageGroup?: string;
-    deliveryTimestamp?: number;
-  };
+/**
+ * The file operations the spool uses. Replaceable for fault injection in tests (a full disk, a path
+ * that is not a directory); everything else uses `node:fs/promises`.
+ */
+export interface SpoolFileSystem {
+  open: typeof fs.open;
+  rename: typeof fs.rename;
+  readdir: (path: string) => Promise<string[]>;
+  readFile: (path: string, encoding: 'utf8') => Promise<string>;
+  unlink: typeof fs.unlink;
+  mkdir: typeof fs.mkdir;
+  stat: typeof fs.stat;
 }
 
-function encode(record: SpoolRecord): string {
-  const { message } = record;
-  const stored: StoredRecord = {
-    v: FORMAT_VERSION,
-    id: record.id,
-    spooledAt: record.spooledAt,
-    redeliveryAttempts: record.redeliveryAttempts,
-    error: record.error,
-    message: {
-      topic: message.topic,
-      keys: [...message.keys],
-      properties: { ...message.properties },
-      body: message.body.toString('base64'),
-      ...(message.tag !== undefined && { tag: message.tag }),
-      ...(message.messageGroup !== undefined && { messageGroup: message.messageGroup }),
-      ...(message.deliveryTimestamp !== undefined && { deliveryTimestamp: message.deliveryTimestamp }),
-    },
-  };
-  return JSON.stringify(stored);
-}
-
-const isString = (value: unknown): value is string => typeof value === 'string';
-
-/** Parses and checks a record; anything unexpected makes it corrupt rather than half-trusted. */
-function decode(text: string): SpoolRecord {
-  const raw = JSON.parse(text) as Partial<StoredRecord> | null;
-  const m = raw?.message;
-  const valid =
-    raw !== null &&
-    typeof raw === 'object' &&
-    raw.v === FORMAT_VERSION &&
-    isString(raw.id) &&
-    typeof raw.spooledAt === 'number' &&
-    typeof raw.redeliveryAttempts === 'number' &&
-    isString(raw.error?.code) &&
-    isString(raw.error?.message) &&
-    m !== undefined &&
-    isString(m.topic) &&
-    isString(m.body) &&
-    Array.isArray(m.keys) &&
-    m.keys.every(isString) &&
-    m.properties !== null &&
-    typeof m.properties === 'object' &&
-    Object.values(m.properties).every(isString) &&
-    (m.tag === undefined || isString(m.tag)) &&
-    (m.messageGroup === undefined || isString(m.messageGroup)) &&
-    (m.deliveryTimestamp === undefined || typeof m.deliveryTimestamp === 'number');
-  if (!valid || !raw || !m) throw new Error('record does not have the spool record shape');
-  const properties: Record<string, string> = Object.create(null);
-  for (const [key, value] of Object.entries(m.properties)) properties[key] = value;
-  const message: PreparedMessage = {
-    topic: m.topic,
-    tag: m.tag,
-    keys: m.keys,
-    properties,
-    body: Buffer.from(m.body, 'base64'),
-    messageGroup: m.messageGroup,
-    deliveryTimestamp: m.deliveryTimestamp,
-  };
-  return {
-    id: raw.id as string,
-    message,
-    error: raw.error as StoredRecord['error'],
-    spooledAt: raw.spooledAt as number,
-    redeliveryAttempts: raw.redeliveryAttempts as number,
-  };
-}
+const NODE_FILE_SYSTEM: SpoolFileSystem = {
+  open: fs.open,
+  rename: fs.rename,
+  readdir: (path) => fs.readdir(path),
+  readFile: (path, encoding) => fs.readFile(path, encoding),
+  unlink: fs.unlink,
+  mkdir: fs.mkdir,
+  stat: fs.stat,
+};
 
 export interface FileSpoolOptions {
   /** Directory of the records. @default `<os tmpdir>/rocketmq-serverless-spool`; env `ROCKETMQ_SPOOL_DIR` */
   dir?: string;
+  /** Replaces file operations, for fault-injection tests only. @default `node:fs/promises` */
+  fileSystem?: Partial<SpoolFileSystem>;
+}
+
+interface QueuedRecord {
+  line: string;
+  resolve(id: string): void;
+  reject(error: unknown): void;
+}
+
+interface Segment {
+  /** File name inside the spool directory. */
+  file: string;
+  records: SpoolRecord[];
+}
+
+function spoolError(what: string, dir: string, cause: unknown, topic?: string): RocketMQError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new RocketMQError(ErrorCode.SPOOL_FAILED, `could not ${what} the spool in ${dir}: ${reason}`, {
+    cause,
+    topic,
+  });
+}
+
+function newSegmentName(): string {
+  // Time first so that a directory listing is already in spool order.
+  return `${Date.now().toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}${SEGMENT_SUFFIX}`;
 }
 
 /**
- * One file per record. Writes go to a `.partial` file that is flushed to disk and then renamed, so a
- * crash leaves a whole record or a partial file, never a torn record. Unreadable records and abandoned
- * partial files that do not parse are moved to `quarantine/`; they are never resent and never crash a
- * redelivery.
+ * Failed messages kept on local disk, written by group commit: the records handed to `append` while a
+ * flush is under way go to disk together in the next one, as one segment file — one write, one
+ * `fdatasync`, one rename and one directory sync however many records it holds, and one flush at a
+ * time. `append` resolves only once its record is durable under its final name, so what a caller was
+ * told is spooled survives a crash the moment it is told. Each line of a segment checks itself (CRC-32);
+ * a torn or corrupt line is moved to `quarantine/` on read, never resent and never a crash.
  */
 export class FileSpool implements Spool {
   readonly dir: string;
   readonly quarantineDir: string;
+  readonly #fs: SpoolFileSystem;
   #ready: Promise<void> | undefined;
+  #queue: QueuedRecord[] = [];
+  #flushing: Promise<void> | undefined;
+  #redelivering: Promise<RedeliverReport> | undefined;
 
   constructor(options: FileSpoolOptions = {}) {
     this.dir = options.dir ?? process.env.ROCKETMQ_SPOOL_DIR ?? DEFAULT_SPOOL_DIR;
     this.quarantineDir = join(this.dir, QUARANTINE_DIR);
+    this.#fs = { ...NODE_FILE_SYSTEM, ...options.fileSystem };
   }
 
   #ensureDirs(): Promise<void> {
-    this.#ready ??= mkdir(this.quarantineDir, { recursive: true }).then(() => undefined);
+    this.#ready ??= this.#fs.mkdir(this.quarantineDir, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
     return this.#ready;
   }
 
-  async #write(record: SpoolRecord): Promise<void> {
-    const target = join(this.dir, `${record.id}${RECORD_SUFFIX}`);
+  /** Writes `lines` as one new file in `dir`, durable under its final name when this resolves. */
+  async #writeSegment(dir: string, file: string, lines: string): Promise<void> {
+    const target = join(dir, file);
     const partial = `${target}${PARTIAL_SUFFIX}`;
-    const handle = await open(partial, 'w', 0o600);
+    let handle: fs.FileHandle | undefined;
     try {
-      await handle.writeFile(encode(record));
+      handle = await this.#fs.open(partial, 'wx', 0o600);
+      await handle.writeFile(lines);
       await handle.datasync();
-    } finally {
       await handle.close();
-    }
-    await rename(partial, target);
-  }
-
-  async append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string> {
-    const spooledAt = Date.now();
-    // Time first so a directory listing is already in spool order.
-    const id = `${spooledAt.toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}`;
-    try {
-      await this.#ensureDirs();
-      await this.#write({ id, message, error, spooledAt, redeliveryAttempts: 0 });
-    } catch (cause) {
-      throw new RocketMQError(ErrorCode.SPOOL_FAILED, `could not write spool record in ${this.dir}`, {
-        cause,
-        topic: message.topic,
-      });
-    }
-    return id;
-  }
-
-  async #quarantine(file: string): Promise<void> {
-    await this.#ensureDirs();
-    await rename(join(this.dir, file), join(this.quarantineDir, file)).catch(() => undefined);
-  }
-
-  /** Promotes or quarantines partial files left by a crash; returns how many were quarantined. */
-  async #recoverPartials(files: string[]): Promise<number> {
-    let quarantined = 0;
-    for (const file of files.filter((name) => name.endsWith(PARTIAL_SUFFIX))) {
-      const path = join(this.dir, file);
-      const info = await stat(path).catch(() => undefined);
-      if (!info || Date.now() - info.mtimeMs < ABANDONED_PARTIAL_MS) continue;
-      try {
-        decode(await readFile(path, 'utf8'));
-        await rename(path, path.slice(0, -PARTIAL_SUFFIX.length));
-      } catch {
-        await this.#quarantine(file);
-        quarantined++;
-      }
-    }
-    return quarantined;
-  }
-
-  async #scan(): Promise<{ records: SpoolRecord[]; quarantined: number }> {
-    let files: string[];
-    try {
-      files = await readdir(this.dir);
+      handle = undefined;
+      await this.#fs.rename(partial, target);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], quarantined: 0 };
+      await handle?.close().catch(() => undefined);
+      await this.#fs.unlink(partial).catch(() => undefined);
       throw error;
     }
-    let quarantined = await this.#recoverPartials(files);
-    files = await readdir(this.dir);
-    const records: SpoolRecord[] = [];
-    for (const file of files.filter((name) => name.endsWith(RECORD_SUFFIX)).sort()) {
+    // The rename is durable only once the directory itself is synced.
+    const directory = await this.#fs.open(dir, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  }
+
+  /** Runs flushes one after another while records are queued. */
+  async #flushLoop(): Promise<void> {
+    while (this.#queue.length > 0) {
+      let bytes = 0;
+      let count = 0;
+      while (count < this.#queue.length && (count === 0 || bytes < MAX_FLUSH_BYTES)) {
+        bytes += (this.#queue[count] as QueuedRecord).line.length;
+        count++;
+      }
+      const batch = this.#queue.splice(0, count);
+      const file = newSegmentName();
       try {
-        records.push(decode(await readFile(join(this.dir, file), 'utf8')));
+        await this.#ensureDirs();
+        await this.#writeSegment(this.dir, file, batch.map((queued) => queued.line).join(''));
+        for (const [index, queued] of batch.entries()) queued.resolve(`${file}:${index}`);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        await this.#quarantine(file);
-        quarantined++;
+        for (const queued of batch) queued.reject(error);
       }
     }
-    return { records, quarantined };
+    this.#flushing = undefined;
+  }
+
+  /**
+   * Queues the record for the next flush and resolves with its id once it is on disk. Appends made in
+   * the same tick, or while a flush runs, share one flush.
+   */
+  append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string> {
+    const line = encodeRecord({ message, error, spooledAt: Date.now(), redeliveryAttempts: 0 });
+    return new Promise<string>((resolve, reject) => {
+      this.#queue.push({
+        line,
+        resolve,
+        reject: (cause) => reject(spoolError('write a record to', this.dir, cause, message.topic)),
+      });
+      // Started on the next microtask, so that every append of the current tick joins the first flush.
+      this.#flushing ??= Promise.resolve().then(() => this.#flushLoop());
+    });
+  }
+
+  /** Moves a file aside; best effort, the evidence matters less than going on. */
+  async #quarantine(file: string): Promise<void> {
+    await this.#ensureDirs();
+    await this.#fs.rename(join(this.dir, file), join(this.quarantineDir, file)).catch(() => undefined);
+  }
+
+  /** Reads one segment; corrupt lines go to quarantine and the segment is rewritten without them. */
+  async #readSegment(file: string): Promise<Segment | undefined> {
+    let text: string;
+    try {
+      text = await this.#fs.readFile(join(this.dir, file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const legacy = file.endsWith(LEGACY_SUFFIX);
+    const { records, corrupt } = legacy ? parseLegacy(text) : parseSegment(text);
+    if (corrupt === 0) {
+      return { file, records: records.map((record, index) => ({ ...record, id: `${file}:${index}` })) };
+    }
+    if (records.length === 0) {
+      await this.#quarantine(file);
+      return { file, records: [] };
+    }
+    // The good records are safe in a new segment before the damaged one moves aside.
+    const rewritten = newSegmentName();
+    await this.#writeSegment(this.dir, rewritten, records.map(encodeRecord).join(''));
+    await this.#quarantine(file);
+    return {
+      file: rewritten,
+      records: records.map((record, index) => ({ ...record, id: `${rewritten}:${index}` })),
+    };
+  }
+
+  /** Promotes whole partial files left by a crash and quarantines torn ones. */
+  async #recoverPartials(files: readonly string[]): Promise<void> {
+    for (const file of files.filter((name) => name.endsWith(PARTIAL_SUFFIX))) {
+      const path = join(this.dir, file);
+      const info = await this.#fs.stat(path).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < ABANDONED_PARTIAL_MS) continue;
+      const text = await this.#fs.readFile(path, 'utf8').catch(() => '');
+      const legacy = file.endsWith(`${LEGACY_SUFFIX}${PARTIAL_SUFFIX}`);
+      const { records, corrupt } = legacy ? parseLegacy(text) : parseSegment(text);
+      if (corrupt === 0 && records.length > 0) {
+        await this.#fs.rename(path, path.slice(0, -PARTIAL_SUFFIX.length)).catch(() => undefined);
+      } else {
+        await this.#quarantine(file);
+      }
+    }
+  }
+
+  async #scan(): Promise<{ segments: Segment[]; quarantined: number }> {
+    let files: string[];
+    try {
+      files = await this.#fs.readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { segments: [], quarantined: 0 };
+      throw error;
+    }
+    await this.#recoverPartials(files);
+    const quarantinedBefore = await this.#countQuarantined();
+    files = await this.#fs.readdir(this.dir);
+    const segments: Segment[] = [];
+    const names = files.filter((name) => name.endsWith(SEGMENT_SUFFIX) || name.endsWith(LEGACY_SUFFIX));
+    for (const file of names.sort()) {
+      const segment = await this.#readSegment(file);
+      if (segment && segment.records.length > 0) segments.push(segment);
+    }
+    return { segments, quarantined: (await this.#countQuarantined()) - quarantinedBefore };
+  }
+
+  async #countQuarantined(): Promise<number> {
+    return (await this.#fs.readdir(this.quarantineDir).catch(() => [])).length;
   }
 
   async list(): Promise<SpoolRecord[]> {
-    return (await this.#scan()).records;
+    try {
+      return (await this.#scan()).segments.flatMap((segment) => segment.records);
+    } catch (error) {
+      throw spoolError('read', this.dir, error);
+    }
   }
 
-  async redeliver(send: SpoolSender, options: RedeliverOptions = {}): Promise<RedeliverReport> {
-    const { records, quarantined } = await this.#scan();
+  /**
+   * Resends what the spool holds, oldest first. One redelivery runs at a time in a process: a call made
+   * while one runs gets that one's report. A segment any of whose records was resent is replaced by a
+   * segment of what is left of it (failed records, with their new error), written before the old one is
+   * removed: a crash in between can resend a record twice, never lose one.
+   */
+  redeliver(send: SpoolSender, options: RedeliverOptions = {}): Promise<RedeliverReport> {
+    this.#redelivering ??= this.#redeliver(send, options)
+      .catch((error: unknown) => {
+        throw error instanceof RocketMQError ? error : spoolError('redeliver from', this.dir, error);
+      })
+      .finally(() => {
+        this.#redelivering = undefined;
+      });
+    return this.#redelivering;
+  }
+
+  async #redeliver(send: SpoolSender, options: RedeliverOptions): Promise<RedeliverReport> {
+    const { segments, quarantined } = await this.#scan();
     const report: RedeliverReport = { delivered: 0, failed: 0, rejected: 0, quarantined, remaining: 0 };
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     let stopped = false;
-    for (const record of records) {
-      const attempted = report.delivered + report.failed + report.rejected;
-      if (
-        stopped ||
-        attempted >= limit ||
-        (options.deadline !== undefined && Date.now() >= options.deadline)
-      ) {
-        report.remaining++;
-        continue;
-      }
-      try {
-        await send(record.message);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        const code = error instanceof RocketMQError ? error.code : ErrorCode.UNKNOWN;
-        await this.#write({
-          ...record,
-          error: { code, message },
-          redeliveryAttempts: record.redeliveryAttempts + 1,
-        });
-        if (error instanceof RocketMQError && error.code === ErrorCode.PRODUCER_CLOSED) {
-          // The sender is gone, not the message: everything from here on stays for the next call.
-          report.failed++;
-          stopped = true;
+    for (const segment of segments) {
+      const kept: SpoolRecord[] = [];
+      const refused: SpoolRecord[] = [];
+      let touched = false;
+      for (const record of segment.records) {
+        const attempted = report.delivered + report.failed + report.rejected;
+        if (
+          stopped ||
+          attempted >= limit ||
+          (options.deadline !== undefined && Date.now() >= options.deadline)
+        ) {
+          kept.push(record);
+          report.remaining++;
           continue;
         }
-        // A verdict that no resend can change: kept aside with its error instead of retried forever.
-        if (error instanceof RocketMQError && BROKER_VERDICTS.has(error.code)) {
-          await this.#quarantine(`${record.id}${RECORD_SUFFIX}`);
-          report.rejected++;
-        } else {
-          report.failed++;
+        touched = true;
+        try {
+          await send(record.message);
+          report.delivered++;
+        } catch (error) {
+          const code = error instanceof RocketMQError ? error.code : ErrorCode.UNKNOWN;
+          const failed: SpoolRecord = {
+            ...record,
+            error: { code, message: error instanceof Error ? error.message : String(error) },
+            redeliveryAttempts: record.redeliveryAttempts + 1,
+          };
+          if (code === ErrorCode.PRODUCER_CLOSED) {
+            // The sender is gone, not the message: everything from here on stays for the next call.
+            kept.push(failed);
+            report.failed++;
+            stopped = true;
+          } else if (BROKER_VERDICTS.has(code)) {
+            // A verdict that no resend can change: kept aside with its error instead of retried forever.
+            refused.push(failed);
+            report.rejected++;
+          } else {
+            kept.push(failed);
+            report.failed++;
+          }
         }
-        continue;
       }
-      await unlink(join(this.dir, `${record.id}${RECORD_SUFFIX}`)).catch(() => undefined);
-      report.delivered++;
+      if (!touched) continue;
+      if (refused.length > 0) {
+        await this.#ensureDirs();
+        await this.#writeSegment(this.quarantineDir, newSegmentName(), refused.map(encodeRecord).join(''));
+      }
+      if (kept.length > 0)
+        await this.#writeSegment(this.dir, newSegmentName(), kept.map(encodeRecord).join(''));
+      await this.#fs.unlink(join(this.dir, segment.file)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
     }
     return report;
+  }
+}
+
+/** A first-format file: one JSON record, no checksum. */
+function parseLegacy(text: string): { records: Omit<SpoolRecord, 'id'>[]; corrupt: number } {
+  try {
+    return { records: [decodeRecord(text)], corrupt: 0 };
+  } catch {
+    return { records: [], corrupt: 1 };
   }
 }

@@ -42,7 +42,9 @@ export type SpoolSender = (message: PreparedMessage) => Promise<unknown>;
 
 /**
  * "Persist the message for later delivery". Implementations must make `append` atomic (a crash leaves
- * either a whole record or none) and must remove a record only after its resend was acknowledged.
+ * either a whole record or none) and resolve it only once the record is durable, and must remove a
+ * record only after its resend was acknowledged. `append` may be called thousands of times in one tick
+ * (a drain expiring a burst): group the writes rather than syncing each record on its own.
  */
 export interface Spool {
   append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string>;

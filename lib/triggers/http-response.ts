@@ -61,20 +61,27 @@ const UNAVAILABLE_LOCALLY: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable; retry later.';
+const UNKNOWN_OUTCOME_MESSAGE =
+  'The outcome is unknown: the request may have been accepted. Retry with the same identifiers; duplicates are recognised by them.';
 const INTERNAL_MESSAGE = 'The request could not be processed.';
 
 interface ErrorBody {
   code: string;
   message: string;
   field?: string;
+  mayBeStored?: true;
 }
 
 /**
  * The HTTP response for an error thrown while handling a request:
  * - EVENT_INVALID, MESSAGE_INVALID → 400; MESSAGE_TOO_LARGE, PAYLOAD_TOO_LARGE → 413;
  *   METHOD_NOT_ALLOWED → 405 with `Allow`. These return the error's message and `field`.
- * - retryable errors (broker unavailable, timeout, throttled by the broker) and local THROTTLED /
- *   PRODUCER_CLOSED → 503 with `Retry-After: 1`.
+ * - a send that failed after its request may have reached the broker (`mayBeStored`: a timeout, a
+ *   connection lost mid-call) → 504 with `mayBeStored: true` and no `Retry-After`: the message may be
+ *   stored, so a blind retry may duplicate it; a retry with the same keys is safe for consumers that
+ *   deduplicate by key.
+ * - other retryable errors (broker unreachable before the request was written, throttled by the broker)
+ *   and local THROTTLED / PRODUCER_CLOSED → 503 with `Retry-After: 1`: nothing was stored.
  * - everything else (TOPIC_NOT_FOUND, UNAUTHORIZED, FORBIDDEN, non-library errors, …) → 500.
  * 5xx bodies carry only the stable `code` and a generic message: their cause is our configuration or
  * infrastructure, whose details (endpoints, topic names, credentials) are no business of the caller.
@@ -90,6 +97,11 @@ export function errorResponse(error: unknown): HttpResponse {
     const headers: Record<string, string> = {};
     if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(', ');
     return jsonResponse(clientStatus, { error: body }, headers);
+  }
+  if (error.mayBeStored) {
+    return jsonResponse(504, {
+      error: { code: error.code, message: UNKNOWN_OUTCOME_MESSAGE, mayBeStored: true },
+    });
   }
   if (error.retryable || UNAVAILABLE_LOCALLY.has(error.code)) {
     return jsonResponse(

@@ -103,13 +103,6 @@ describe('diagnostics channels', () => {
     expect(sequenceOf('k-drop')).toEqual(['start', 'drop']);
   });
 
-  it('batched oneway sends report one outcome per message', async () => {
-    const producer = producerFor({ onewayBatching: true });
-    for (let i = 0; i < 5; i++) producer.sendOneway({ topic: 'logs', keys: [`k-batch-${i}`], body: 'x' });
-    await producer.drain();
-    for (let i = 0; i < 5; i++) expect(sequenceOf(`k-batch-${i}`)).toEqual(['start', 'success']);
-  });
-
   it('publishes nothing and builds no payload when nobody subscribes', async () => {
     for (const { name, listener } of listeners) unsubscribe(name, listener);
     const producer = producerFor();

@@ -84,11 +84,20 @@ describe('deadlines', () => {
       const started = Date.now();
       const result = await producer.drain({ timeoutMs: 200 });
       expect(Date.now() - started).toBeLessThan(1000);
-      expect(result).toEqual({ settled: 0, expiredAsync: 5, droppedOneway: 3 });
+      expect(result).toEqual({ settled: 0, expiredAsync: 5, droppedOneway: 3, notPersisted: 0 });
       expect(failures).toHaveLength(5);
       expect(failures.every((f) => f.exception.code === ErrorCode.TIMEOUT && f.spooled)).toBe(true);
       expect(producer.stats()).toMatchObject({ inFlight: 0, oneway: { dropped: 3 }, async: { spooled: 5 } });
-      expect((await readdir(dir)).filter((f) => f.endsWith('.json'))).toHaveLength(5);
+      // Durable when the drain returned, in one group commit.
+      expect((await readdir(dir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
+      expect((await new FileSpool({ dir }).list()).map((r) => r.message.keys[0]).sort()).toEqual([
+        'late0',
+        'late1',
+        'late2',
+        'late3',
+        'late4',
+      ]);
+      expect(failures.every((f) => f.exception.mayBeStored)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,11 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, FileSpool, RocketMQError, validateMessage } from '../../lib/index.js';
 import type { PreparedMessage } from '../../lib/message.js';
+import type { SpoolFileSystem } from '../../lib/spool/file-spool.js';
+import { parseSegment } from '../../lib/spool/segment.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -66,9 +68,13 @@ describe('FileSpool', () => {
     expect(report).toMatchObject({ delivered: 1, failed: 0, rejected: 1 });
     expect(await spool.list()).toEqual([]);
     const [kept] = await readdir(join(dir, 'quarantine'));
-    const { readFile } = await import('node:fs/promises');
-    const record = JSON.parse(await readFile(join(dir, 'quarantine', kept as string), 'utf8'));
-    expect(record).toMatchObject({ error: { code: 'TOPIC_NOT_FOUND' }, redeliveryAttempts: 1 });
+    const { records, corrupt } = parseSegment(
+      await readFile(join(dir, 'quarantine', kept as string), 'utf8'),
+    );
+    expect(corrupt).toBe(0);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ error: { code: 'TOPIC_NOT_FOUND' }, redeliveryAttempts: 1 });
+    expect(records[0]?.message.keys).toEqual(['ORDERID_1']);
   });
 
   it('keeps every record when the sender shuts down mid-redelivery, and quarantines only broker verdicts', async () => {
@@ -102,19 +108,42 @@ describe('FileSpool', () => {
     expect(await spool.list()).toEqual([]);
   });
 
-  it('recovers a whole record left as a partial file by a crash, quarantines a torn one', async () => {
+  it('recovers a whole segment left as a partial file by a crash, quarantines a torn one', async () => {
     const spool = new FileSpool({ dir });
     const id = await spool.append(message(7), failure);
-    const whole = join(dir, `${id}.json`);
-    const { rename } = await import('node:fs/promises');
+    const whole = join(dir, id.split(':')[0] as string);
     await rename(whole, `${whole}.partial`);
-    await writeFile(join(dir, '000000000000003-torn.json.partial'), '{"v":1,"id":"000');
+    await writeFile(join(dir, '000000000000003-torn.seg.partial'), '0123abcd {"v":2,"spooledAt":');
     const old = new Date(Date.now() - 60_000);
     await utimes(`${whole}.partial`, old, old);
-    await utimes(join(dir, '000000000000003-torn.json.partial'), old, old);
+    await utimes(join(dir, '000000000000003-torn.seg.partial'), old, old);
     const records = await spool.list();
     expect(records.map((r) => r.message.keys[0])).toEqual(['ORDERID_7']);
-    expect(await readdir(join(dir, 'quarantine'))).toEqual(['000000000000003-torn.json.partial']);
+    expect(await readdir(join(dir, 'quarantine'))).toEqual(['000000000000003-torn.seg.partial']);
+  });
+
+  it('still reads and redelivers single-record files of the first format', async () => {
+    const legacy = {
+      v: 1,
+      id: '000000000000001-abc',
+      spooledAt: 1,
+      redeliveryAttempts: 0,
+      error: failure,
+      message: {
+        topic: 'orders',
+        keys: ['OLD'],
+        properties: {},
+        body: Buffer.from('old').toString('base64'),
+      },
+    };
+    await writeFile(join(dir, '000000000000001-abc.json'), JSON.stringify(legacy));
+    const sent: string[] = [];
+    const report = await new FileSpool({ dir }).redeliver(async (m) => {
+      sent.push(`${m.keys[0]}:${m.body.toString()}`);
+    });
+    expect(report).toMatchObject({ delivered: 1, quarantined: 0 });
+    expect(sent).toEqual(['OLD:old']);
+    expect((await readdir(dir)).filter((name) => name !== 'quarantine')).toEqual([]);
   });
 
   it('stops at the deadline and the limit, leaving the rest', async () => {
@@ -134,5 +163,122 @@ describe('FileSpool', () => {
     await writeFile(join(dir, 'file'), 'not a directory');
     const spool = new FileSpool({ dir: join(dir, 'file', 'spool') });
     await expect(spool.append(message(1), failure)).rejects.toMatchObject({ code: ErrorCode.SPOOL_FAILED });
+  });
+});
+
+/** A file layer that counts syncs, and can fail writes the way a full disk does. Fault injection. */
+function countingFileSystem(options: { failWrites?: NodeJS.ErrnoException } = {}) {
+  const counts = { datasync: 0, sync: 0, opened: 0 };
+  const fileSystem: Partial<SpoolFileSystem> = {
+    open: (async (...args: Parameters<typeof open>) => {
+      counts.opened++;
+      const handle = await open(...args);
+      return new Proxy(handle, {
+        get(target, key) {
+          if (key === 'datasync') {
+            return () => {
+              counts.datasync++;
+              return target.datasync();
+            };
+          }
+          if (key === 'sync') {
+            return () => {
+              counts.sync++;
+              return target.sync();
+            };
+          }
+          if (key === 'writeFile' && options.failWrites) {
+            return async () => {
+              throw options.failWrites;
+            };
+          }
+          const value = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    }) as typeof open,
+  };
+  return { counts, fileSystem };
+}
+
+describe('FileSpool group commit', () => {
+  it('makes 1,000 concurrent appends durable in one flush: one data sync and one directory sync', async () => {
+    const { counts, fileSystem } = countingFileSystem();
+    const spool = new FileSpool({ dir, fileSystem });
+    const ids = await Promise.all(Array.from({ length: 1000 }, (_, n) => spool.append(message(n), failure)));
+    expect(new Set(ids).size).toBe(1000);
+    expect(counts.datasync).toBe(1);
+    expect(counts.sync).toBe(1);
+    expect((await readdir(dir)).filter((name) => name.endsWith('.seg'))).toHaveLength(1);
+    const records = await spool.list();
+    expect(records.map((r) => r.message.keys[0])).toEqual(
+      Array.from({ length: 1000 }, (_, n) => `ORDERID_${n}`),
+    );
+  });
+
+  it('flushes one at a time: appends made during a flush share the next one', async () => {
+    const { counts, fileSystem } = countingFileSystem();
+    const spool = new FileSpool({ dir, fileSystem });
+    const first = spool.append(message(0), failure);
+    // The first flush is under way once its file is open; these queue behind it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = Array.from({ length: 200 }, (_, n) => spool.append(message(n + 1), failure));
+    await Promise.all([first, ...rest]);
+    expect(counts.datasync).toBeLessThanOrEqual(2);
+    expect(await spool.list()).toHaveLength(201);
+  });
+
+  it('a torn last line of a segment is quarantined; the records before it are kept and resent', async () => {
+    const spool = new FileSpool({ dir });
+    const ids = await Promise.all([1, 2, 3].map((n) => spool.append(message(n), failure)));
+    const file = join(dir, (ids[0] as string).split(':')[0] as string);
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.length - 20));
+    const sent: string[] = [];
+    const report = await spool.redeliver(async (m) => {
+      sent.push(m.keys[0] as string);
+    });
+    expect(sent).toEqual(['ORDERID_1', 'ORDERID_2']);
+    expect(report).toMatchObject({ delivered: 2, quarantined: 1 });
+    expect(await readdir(join(dir, 'quarantine'))).toHaveLength(1);
+    expect(await spool.list()).toEqual([]);
+  });
+
+  it('a full disk (injected ENOSPC) fails the appends with SPOOL_FAILED and leaves no partial file', async () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const { fileSystem } = countingFileSystem({ failWrites: enospc });
+    const spool = new FileSpool({ dir, fileSystem });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, n) => spool.append(message(n), failure)),
+    );
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.SPOOL_FAILED });
+      expect(String((outcome as PromiseRejectedResult).reason.message)).toMatch(/ENOSPC/);
+    }
+    expect((await readdir(dir)).filter((name) => name !== 'quarantine')).toEqual([]);
+  });
+
+  it('redelivery on a path that is not a directory fails with SPOOL_FAILED, not a raw Node error', async () => {
+    await writeFile(join(dir, 'file'), 'not a directory');
+    const spool = new FileSpool({ dir: join(dir, 'file') });
+    await expect(spool.redeliver(async () => undefined)).rejects.toMatchObject({
+      code: ErrorCode.SPOOL_FAILED,
+    });
+    await expect(spool.list()).rejects.toMatchObject({ code: ErrorCode.SPOOL_FAILED });
+  });
+
+  it('two concurrent redeliveries in one process send each record once', async () => {
+    const spool = new FileSpool({ dir });
+    await Promise.all(Array.from({ length: 300 }, (_, n) => spool.append(message(n), failure)));
+    const sent: string[] = [];
+    const send = async (m: PreparedMessage) => {
+      sent.push(m.keys[0] as string);
+    };
+    const [a, b] = await Promise.all([spool.redeliver(send), spool.redeliver(send)]);
+    expect(a).toEqual(b);
+    expect(sent).toHaveLength(300);
+    expect(new Set(sent).size).toBe(300);
+    expect(await spool.list()).toEqual([]);
   });
 });
