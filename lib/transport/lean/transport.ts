@@ -73,6 +73,11 @@ function checkStatus(status: StatusObject | null | undefined): void {
   throw new BrokerStatusError(code, status?.message ?? '');
 }
 
+/** A failure of a check made before anything was sent. */
+function notSent<T extends Error>(error: T): T & { requestWritten: false } {
+  return Object.assign(error, { requestWritten: false as const });
+}
+
 function messageTypeOf(message: PreparedMessage): number {
   if (message.messageGroup) return MessageType.FIFO;
   if (message.deliveryTimestamp) return MessageType.DELAY;
@@ -201,16 +206,18 @@ export class LeanTransport implements Transport {
     const queue = message.messageGroup ? route.byMessageGroup(message.messageGroup) : route.next();
     const type = messageTypeOf(message);
     if (!queue.acceptMessageTypes.includes(type)) {
-      throw new TypeError(
-        `Current message type not match with topic accept message types, topic=${message.topic}, ` +
-          `actualMessageType=${type}, acceptMessageTypes=${JSON.stringify(queue.acceptMessageTypes)}`,
+      throw notSent(
+        new TypeError(
+          `Current message type not match with topic accept message types, topic=${message.topic}, ` +
+            `actualMessageType=${type}, acceptMessageTypes=${JSON.stringify(queue.acceptMessageTypes)}`,
+        ),
       );
     }
     return queue;
   }
 
   send(message: PreparedMessage, options?: SendAttemptOptions): Promise<TransportReceipt> {
-    if (this.#closed) return Promise.reject(new Error('Producer is not running now'));
+    if (this.#closed) return Promise.reject(notSent(new Error('Producer is not running now')));
     const now = Date.now();
     const deadline = options?.deadline ?? now + this.#config.sendTimeoutMs;
     const entry = this.#routes.get(message.topic);
@@ -269,7 +276,7 @@ export class LeanTransport implements Transport {
   }
 
   async warmUp(topics: readonly string[]): Promise<void> {
-    if (this.#closed) throw new Error('Producer is not running now');
+    if (this.#closed) throw notSent(new Error('Producer is not running now'));
     for (const topic of topics) {
       try {
         await this.#lookUp(topic, Date.now() + this.#config.sendTimeoutMs);

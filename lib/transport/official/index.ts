@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../../config.js';
 import type { ClientLogger } from '../../log.js';
 import type { PreparedMessage } from '../../message.js';
+import { markRequestWritten } from '../errors.js';
 import type { SendAttemptOptions, Transport, TransportReceipt } from '../types.js';
 import { loadClientTransport } from './load.js';
 
@@ -40,7 +41,7 @@ export class OfficialTransport implements Transport {
   send(message: PreparedMessage, options?: SendAttemptOptions): Promise<TransportReceipt> {
     const inner = this.#inner;
     if (inner) return inner.send(message, options);
-    if (this.#closed) return Promise.reject(new Error('Producer is not running now'));
+    if (this.#closed) return Promise.reject(markRequestWritten(new Error('Producer is not running now')));
     return this.#load().then((loaded) => loaded.send(message, options));
   }
 
