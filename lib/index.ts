@@ -7,6 +7,18 @@ export {
   resolveConfig,
 } from './config.js';
 export {
+  BatchFailedError,
+  type ConsumerStats,
+  consumerStats,
+  type FailurePolicy,
+  type MessageHandler,
+  type MessageOutcome,
+  type ProcessOptions,
+  type ProcessReport,
+  processMessages,
+  ReceivedMessage,
+} from './consumer/index.js';
+export {
   ConfigError,
   ErrorCode,
   EventError,

@@ -333,9 +333,9 @@ function forwardMessage(slot: Slot<ReceivedMessage | unknown>, topic: string, at
   if (originalId !== undefined) properties[RETRY_PROPERTIES.originalMessageId] = originalId;
   return {
     topic,
-    ...(message.tag !== undefined && { tag: message.tag }),
+    ...(message.tag && { tag: message.tag }),
     ...(message.keys.length > 0 && { keys: [...message.keys] }),
-    ...(message.messageGroup !== undefined && { messageGroup: message.messageGroup }),
+    ...(message.messageGroup && { messageGroup: message.messageGroup }),
     properties,
     body: message.body,
   };
