@@ -6,18 +6,19 @@ export {
   type RetryOptions,
   resolveConfig,
 } from './config.js';
+// From the modules themselves, not consumer/index.js: that one also exports the pull consumer, which
+// loads the official client, and a function that only sends must not bundle it.
+export { BatchFailedError } from './consumer/errors.js';
 export {
-  BatchFailedError,
-  type ConsumerStats,
-  consumerStats,
   type FailurePolicy,
   type MessageHandler,
   type MessageOutcome,
   type ProcessOptions,
   type ProcessReport,
   processMessages,
-  ReceivedMessage,
-} from './consumer/index.js';
+} from './consumer/processor.js';
+export { ReceivedMessage } from './consumer/received.js';
+export { type ConsumerStats, consumerStats } from './consumer/stats.js';
 export {
   ConfigError,
   ErrorCode,
