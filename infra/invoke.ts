@@ -10,7 +10,7 @@ Runs a function's handler locally the way its platform calls it, against the emb
 ROCKETMQ_ENDPOINTS is set. The result is printed as JSON on stdout; logs go to stderr.
 
 Options:
-  -f, --function <name>    order-confirmation | object-fanout | metrics-reporter
+  -f, --function <name>    order-confirmation | object-fanout | metrics-reporter | order-fulfilment
   -p, --path <file|->      the event, as a JSON file or "-" for stdin
       --platform <fc|aws>  fc (default): Buffer event + FC context; aws: Lambda event + context
       --fc-http <3|2>      FC HTTP shape: 3 (default) event handler, 2 (request, response, context)
@@ -103,12 +103,15 @@ async function invoke(options: Options, raw: Buffer): Promise<unknown> {
   if (options.platform === 'aws') {
     const module = await emulate.loadFunction(options.functionName, 'aws');
     const { shutdownSharedProducer } = await import('../lib/index.js');
+    const { shutdownSharedConsumer } = await import('../lib/consumer/index.js');
     try {
       return await module.handler(
         parseEventJson(raw, options.eventPath),
         emulate.lambdaContext(options.functionName, options.timeoutSeconds),
       );
     } finally {
+      // A polling function leaves its consumer open for the next warm invocation; the CLI ends here.
+      await shutdownSharedConsumer();
       await shutdownSharedProducer();
     }
   }
