@@ -19,6 +19,11 @@ export interface Message {
   messageGroup?: string;
   /** Delay topics: when the message becomes visible, as a Date or epoch milliseconds. */
   deliveryTimestamp?: Date | number;
+  /**
+   * Send an empty body. Off by default: an Apache RocketMQ proxy in cluster mode rejects it (50001
+   * before 5.3.2, 41302 since, in every mode), so an empty body is refused before the network.
+   */
+  allowEmptyBody?: boolean;
 }
 
 /** A validated message with its body encoded, ready for the wire. Immutable by convention. */
@@ -38,10 +43,15 @@ export interface MessageLimits {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** Limits of the RocketMQ 5 proxy for user properties and message groups. */
+/**
+ * Limits of the Apache RocketMQ 5 proxy (`ProxyConfig` defaults, checked in
+ * `SendMessageActivity.buildMessageProperty`): at most 128 user properties, and their keys and values,
+ * the tag and the keys together at most 16 KiB of UTF-8.
+ */
 export const MAX_USER_PROPERTIES = 128;
 export const MAX_USER_PROPERTY_BYTES = 16 * 1024;
-export const MAX_MESSAGE_GROUP_LENGTH = 64;
+/** The proxy rejects a message group of `maxMessageGroupSize` (64) UTF-8 bytes or more. */
+export const MAX_MESSAGE_GROUP_BYTES = 63;
 export const MAX_TOPIC_LENGTH = 127;
 export const JSON_CONTENT_TYPE = 'application/json';
 
@@ -55,13 +65,20 @@ const MESSAGE_FIELDS = new Set([
   'body',
   'messageGroup',
   'deliveryTimestamp',
+  'allowEmptyBody',
 ]);
 
 /**
- * Property names RocketMQ uses for itself; a user property with one of these names would be overwritten
- * by, or would corrupt, the system property on the broker side.
+ * Property names users may not set. The Apache RocketMQ proxy rejects every name in
+ * `MessageConst.STRING_HASH_SET` (40007); the set here is that set as of the main branch (a superset
+ * of 5.0–5.3) plus names the proxy or broker writes itself, where a user value would be overwritten
+ * or misread: `__SHARDINGKEY` (the message group), `TRACE_CONTEXT`, `__transactionId__`, the batch
+ * and dispatch markers, and ApsaraMQ's `__STARTDELIVERTIME` (delay).
  */
-const RESERVED_PROPERTY_KEYS = new Set([
+export const RESERVED_PROPERTY_NAMES: ReadonlySet<string> = new Set([
+  // MessageConst.STRING_HASH_SET
+  'TRACE_ON',
+  'MSG_REGION',
   'KEYS',
   'TAGS',
   'WAIT',
@@ -79,25 +96,74 @@ const RESERVED_PROPERTY_KEYS = new Set([
   'CORRECTION_FLAG',
   'MQ2_FLAG',
   'RECONSUME_TIME',
-  'MSG_REGION',
-  'TRACE_ON',
   'UNIQ_KEY',
   'MAX_RECONSUME_TIMES',
   'CONSUME_START_TIME',
+  'POP_CK',
+  'POP_CK_OFFSET',
+  '1ST_POP_TIME',
   'TRAN_PREPARED_QUEUE_OFFSET',
-  'TRANSACTION_CHECK_TIMES',
-  'CHECK_IMMUNITY_TIME_IN_SECONDS',
-  'SHARDING_KEY',
+  'DUP_INFO',
+  'EXTEND_UNIQ_INFO',
   'INSTANCE_ID',
   'CORRELATION_ID',
   'REPLY_TO_CLIENT',
   'TTL',
   'ARRIVE_TIME',
-  '__STARTDELIVERTIME',
-  'TIMER_DELIVER_MS',
-  'TIMER_DELAY_SEC',
+  'PUSH_REPLY_TIME',
+  'CLUSTER',
+  'MSG_TYPE',
+  'INNER_MULTI_QUEUE_OFFSET',
   'TIMER_DELAY_MS',
+  'TIMER_DELAY_SEC',
+  'TIMER_DELIVER_MS',
+  'TIMER_ENQUEUE_MS',
+  'TIMER_DEQUEUE_MS',
+  'TIMER_ROLL_TIMES',
+  'TIMER_OUT_MS',
+  'TIMER_DEL_UNIQKEY',
+  'TIMER_DELAY_LEVEL',
+  '__BORNHOST',
+  'BORN_TIMESTAMP',
+  'DLQ_ORIGIN_TOPIC',
+  'DLQ_ORIGIN_MESSAGE_ID',
+  '__CRC32#',
+  // Written by the proxy or broker, not in the set
+  '__SHARDINGKEY',
+  'TRACE_CONTEXT',
+  '__transactionId__',
+  'TRANSACTION_CHECK_TIMES',
+  'CHECK_IMMUNITY_TIME_IN_SECONDS',
+  'INNER_NUM',
+  'INNER_BASE',
+  'INNER_MULTI_DISPATCH',
+  'PROPERTY_FORWARD_QUEUE_ID',
+  'REDIRECT',
+  // ApsaraMQ for RocketMQ's delivery time
+  '__STARTDELIVERTIME',
 ]);
+
+/** Properties under this prefix are never stored by the broker (`MessageConst.PROPERTY_TRANSIENT_PREFIX`). */
+const TRANSIENT_PROPERTY_PREFIX = '__RMQ.TRANSIENT.';
+
+/**
+ * Whether a string holds a character of Guava's `CharMatcher.javaIsoControl()` (U+0000–U+001F,
+ * U+007F–U+009F), which the proxy rejects in tags, keys, property keys and values and message groups
+ * (`GrpcValidator.containControlCharacter`).
+ */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit <= 0x1f || (unit >= 0x7f && unit <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/** Shows a rejected value with its control characters escaped, shortened for an error message. */
+function shown(value: string): string {
+  const text = JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  return text;
+}
 
 function invalid(field: string, topic: string | undefined, message: string): MessageValidationError {
   return new MessageValidationError(ErrorCode.MESSAGE_INVALID, `invalid message ${field}: ${message}`, {
@@ -126,7 +192,10 @@ function validateTopic(topic: unknown): string {
 function validateTag(tag: unknown, topic: string): string | undefined {
   if (tag === undefined) return undefined;
   if (typeof tag !== 'string' || isBlank(tag)) throw invalid('tag', topic, 'must be a non-blank string');
-  if (tag.includes('|')) throw invalid('tag', topic, `"${tag}" must not contain "|" (used in subscriptions)`);
+  if (tag.includes('|'))
+    throw invalid('tag', topic, `${shown(tag)} must not contain "|" (used in subscriptions)`);
+  if (hasControlCharacter(tag))
+    throw invalid('tag', topic, `${shown(tag)} must not contain control characters`);
   return tag;
 }
 
@@ -138,11 +207,14 @@ function validateKeys(keys: unknown, topic: string): string[] {
     if (typeof key !== 'string' || isBlank(key)) {
       throw invalid(`keys[${index}]`, topic, 'must be a non-blank string');
     }
+    if (hasControlCharacter(key)) {
+      throw invalid(`keys[${index}]`, topic, `${shown(key)} must not contain control characters`);
+    }
     if (/\s/.test(key)) {
       throw invalid(
         `keys[${index}]`,
         topic,
-        `"${key}" must not contain whitespace (keys are space-separated)`,
+        `${shown(key)} must not contain whitespace (keys are space-separated)`,
       );
     }
   });
@@ -161,22 +233,43 @@ function validateProperties(properties: unknown, topic: string): Record<string, 
   }
   // A null-prototype copy: a `__proto__` key stays a plain key and never reaches Object.prototype.
   const copy: Record<string, string> = Object.create(null);
-  let bytes = 0;
   for (const [key, value] of entries) {
     if (!PROPERTY_KEY_PATTERN.test(key)) {
       throw invalid(`properties.${key}`, topic, 'key may contain only letters, digits, _, ., : and -');
     }
-    if (RESERVED_PROPERTY_KEYS.has(key)) {
+    if (RESERVED_PROPERTY_NAMES.has(key) || key.startsWith(TRANSIENT_PROPERTY_PREFIX)) {
       throw invalid(`properties.${key}`, topic, 'is a reserved RocketMQ system property');
     }
     if (typeof value !== 'string') throw invalid(`properties.${key}`, topic, 'value must be a string');
-    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    if (hasControlCharacter(value)) {
+      throw invalid(`properties.${key}`, topic, `value ${shown(value)} must not contain control characters`);
+    }
     copy[key] = value;
   }
-  if (bytes > MAX_USER_PROPERTY_BYTES) {
-    throw invalid('properties', topic, `total size ${bytes} bytes is over ${MAX_USER_PROPERTY_BYTES}`);
-  }
   return copy;
+}
+
+/** The proxy's accounting: property keys and values, the tag and the keys, in UTF-8 bytes. */
+function checkPropertySize(
+  properties: Record<string, string>,
+  tag: string | undefined,
+  keys: readonly string[],
+  topic: string,
+): void {
+  const entries = Object.entries(properties);
+  if (entries.length > MAX_USER_PROPERTIES) {
+    throw invalid('properties', topic, `at most ${MAX_USER_PROPERTIES} properties, got ${entries.length}`);
+  }
+  let bytes = tag === undefined ? 0 : Buffer.byteLength(tag);
+  for (const key of keys) bytes += Buffer.byteLength(key);
+  for (const [key, value] of entries) bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  if (bytes > MAX_USER_PROPERTY_BYTES) {
+    throw invalid(
+      'properties',
+      topic,
+      `properties, tag and keys are ${bytes} bytes together, over the proxy's ${MAX_USER_PROPERTY_BYTES}`,
+    );
+  }
 }
 
 function encodeBody(body: unknown, topic: string): { bytes: Buffer; json: boolean } {
@@ -206,8 +299,16 @@ function validateGroup(group: unknown, topic: string): string | undefined {
   if (typeof group !== 'string' || isBlank(group)) {
     throw invalid('messageGroup', topic, 'must be a non-blank string');
   }
-  if (group.length > MAX_MESSAGE_GROUP_LENGTH) {
-    throw invalid('messageGroup', topic, `must be at most ${MAX_MESSAGE_GROUP_LENGTH} characters`);
+  const bytes = Buffer.byteLength(group);
+  if (bytes > MAX_MESSAGE_GROUP_BYTES) {
+    throw invalid(
+      'messageGroup',
+      topic,
+      `must be at most ${MAX_MESSAGE_GROUP_BYTES} bytes of UTF-8, got ${bytes}`,
+    );
+  }
+  if (hasControlCharacter(group)) {
+    throw invalid('messageGroup', topic, `${shown(group)} must not contain control characters`);
   }
   return group;
 }
@@ -244,7 +345,17 @@ export function validateMessage(
   if (messageGroup !== undefined && deliveryTimestamp !== undefined) {
     throw invalid('deliveryTimestamp', topic, 'cannot be combined with messageGroup');
   }
+  if (message.allowEmptyBody !== undefined && typeof message.allowEmptyBody !== 'boolean') {
+    throw invalid('allowEmptyBody', topic, 'must be a boolean');
+  }
   const { bytes, json } = encodeBody(message.body, topic);
+  if (bytes.length === 0 && message.allowEmptyBody !== true) {
+    throw invalid(
+      'body',
+      topic,
+      'is empty; a RocketMQ proxy rejects empty bodies (set allowEmptyBody: true where yours accepts them)',
+    );
+  }
   if (bytes.length > limits.maxBodyBytes) {
     throw new MessageValidationError(
       ErrorCode.MESSAGE_TOO_LARGE,
@@ -253,6 +364,7 @@ export function validateMessage(
     );
   }
   if (json && properties['content-type'] === undefined) properties['content-type'] = JSON_CONTENT_TYPE;
+  checkPropertySize(properties, tag, keys, topic);
   const prepared: PreparedMessage = {
     topic,
     tag,

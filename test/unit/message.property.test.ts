@@ -8,12 +8,29 @@ import {
   type Transport,
   validateMessage,
 } from '../../lib/index.js';
+import { hasControlCharacter, RESERVED_PROPERTY_NAMES } from '../../lib/message.js';
 
 const RUNS = 10_000;
 const LIMITS = { maxBodyBytes: 256 };
 
+/** Every control character the proxy rejects (U+0000–U+001F, U+007F–U+009F). */
+const controlCharacter = fc
+  .oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f }))
+  .map((code) => String.fromCharCode(code));
+/** A plausible value with a control character somewhere in it. */
+const withControlCharacter = fc
+  .tuple(
+    fc.stringMatching(/^[a-zA-Z0-9_-]{0,8}$/),
+    controlCharacter,
+    fc.stringMatching(/^[a-zA-Z0-9_-]{0,8}$/),
+  )
+  .map(([before, control, after]) => `${before}${control}${after}`);
+const reservedName = fc.constantFrom(...RESERVED_PROPERTY_NAMES);
+
 /** Strings on the edges of the naming rules, mixed with arbitrary ones. */
 const edgyString = fc.oneof(
+  withControlCharacter,
+  reservedName,
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.constantFrom(
     '',
@@ -66,13 +83,63 @@ function assertWellFormed(prepared: PreparedMessage): void {
   if (prepared.tag !== undefined) {
     expect(prepared.tag.trim()).not.toBe('');
     expect(prepared.tag).not.toContain('|');
+    expect(hasControlCharacter(prepared.tag)).toBe(false);
   }
-  for (const key of prepared.keys) expect(key).toMatch(/^\S+$/);
-  for (const value of Object.values(prepared.properties)) expect(typeof value).toBe('string');
+  for (const key of prepared.keys) {
+    expect(key).toMatch(/^\S+$/);
+    expect(hasControlCharacter(key)).toBe(false);
+  }
+  let propertyBytes = Buffer.byteLength(prepared.tag ?? '');
+  for (const key of prepared.keys) propertyBytes += Buffer.byteLength(key);
+  for (const [key, value] of Object.entries(prepared.properties)) {
+    expect(typeof value).toBe('string');
+    expect(RESERVED_PROPERTY_NAMES.has(key)).toBe(false);
+    expect(hasControlCharacter(key) || hasControlCharacter(value)).toBe(false);
+    propertyBytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  expect(propertyBytes).toBeLessThanOrEqual(16 * 1024);
+  expect(Object.keys(prepared.properties).length).toBeLessThanOrEqual(128);
+  if (prepared.messageGroup !== undefined) {
+    expect(Buffer.byteLength(prepared.messageGroup)).toBeLessThan(64);
+    expect(hasControlCharacter(prepared.messageGroup)).toBe(false);
+  }
   expect(Buffer.isBuffer(prepared.body)).toBe(true);
+  expect(prepared.body.length).toBeGreaterThan(0);
   expect(prepared.body.length).toBeLessThanOrEqual(LIMITS.maxBodyBytes);
   expect(prepared.messageGroup === undefined || prepared.deliveryTimestamp === undefined).toBe(true);
 }
+
+/** A message every rule accepts, to spoil one field of. */
+const validMessage = fc.record({
+  topic: fc.stringMatching(/^[a-zA-Z0-9_-]{1,20}$/),
+  tag: fc.stringMatching(/^[a-zA-Z0-9_-]{1,10}$/),
+  keys: fc.array(fc.stringMatching(/^[a-zA-Z0-9_-]{1,10}$/), { maxLength: 3 }),
+  properties: fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), fc.stringMatching(/^[ -~]{0,10}$/), {
+    maxKeys: 3,
+  }),
+  body: fc.string({ minLength: 1, maxLength: 20 }),
+  messageGroup: fc.stringMatching(/^[a-zA-Z0-9_-]{1,20}$/),
+});
+
+/** One field made invalid the way the proxy would reject it: a control character or a reserved name. */
+const spoiled = fc.oneof(
+  fc
+    .tuple(validMessage, withControlCharacter)
+    .map(([m, bad]) => ({ message: { ...m, tag: bad }, field: 'tag' })),
+  fc
+    .tuple(validMessage, withControlCharacter)
+    .map(([m, bad]) => ({ message: { ...m, keys: [...m.keys, bad] }, field: `keys[${m.keys.length}]` })),
+  fc.tuple(validMessage, withControlCharacter).map(([m, bad]) => ({
+    message: { ...m, properties: { ...m.properties, zz: bad } },
+    field: 'properties.zz',
+  })),
+  fc
+    .tuple(validMessage, reservedName)
+    .map(([m, name]) => ({ message: { ...m, properties: { [name]: 'v' } }, field: `properties.${name}` })),
+  fc
+    .tuple(validMessage, withControlCharacter)
+    .map(([m, bad]) => ({ message: { ...m, messageGroup: bad }, field: 'messageGroup' })),
+);
 
 describe('validateMessage on generated input', () => {
   it(`either returns a well-formed message or throws a typed validation error (${RUNS} cases)`, () => {
@@ -94,6 +161,21 @@ describe('validateMessage on generated input', () => {
       { numRuns: RUNS },
     );
     expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it(`rejects a control character or reserved name in any field, naming that field (${RUNS} cases)`, () => {
+    fc.assert(
+      fc.property(spoiled, ({ message, field }) => {
+        expect(() => validateMessage(message)).toThrow(MessageValidationError);
+        try {
+          validateMessage(message);
+        } catch (error) {
+          expect((error as MessageValidationError).field).toBe(field);
+          expect((error as MessageValidationError).code).toBe(ErrorCode.MESSAGE_INVALID);
+        }
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('JSON with __proto__ and constructor keys never reaches Object.prototype', () => {
@@ -124,10 +206,6 @@ describe('the producer never sends a half-valid message', () => {
       send: async (message) => {
         handed.push(message);
         return { messageId: 'FAKE', offset: 0 };
-      },
-      sendBatch: async (messages) => {
-        handed.push(...messages);
-        return messages.map(() => ({ messageId: 'FAKE', offset: 0 }));
       },
       reset: () => false,
       forgetTopic: () => undefined,

@@ -40,8 +40,8 @@ describe('validateMessage', () => {
       deliveryTimestamp: at.getTime(),
     });
     expect(prepared.properties.region).toBe('cn-hangzhou');
-    expect(validateMessage({ topic: 'orders', keys: 'ORDERID_1', body: '' }).keys).toEqual(['ORDERID_1']);
-    expect(validateMessage({ topic: 'fifo-topic', messageGroup: 'g1', body: '' }).messageGroup).toBe('g1');
+    expect(validateMessage({ topic: 'orders', keys: 'ORDERID_1', body: 'x' }).keys).toEqual(['ORDERID_1']);
+    expect(validateMessage({ topic: 'fifo-topic', messageGroup: 'g1', body: 'x' }).messageGroup).toBe('g1');
   });
 
   it.each([
@@ -59,8 +59,38 @@ describe('validateMessage', () => {
     [{ topic: 'orders', body: 42 }, 'body'],
     [{ topic: 'orders', messageGroup: 'g', deliveryTimestamp: Date.now(), body: 'x' }, 'deliveryTimestamp'],
     [{ topic: 'orders', deliveryTimestamp: Number.NaN, body: 'x' }, 'deliveryTimestamp'],
-    [{ topic: 'orders', messageGroup: 'g'.repeat(65), body: 'x' }, 'messageGroup'],
+    [{ topic: 'orders', messageGroup: 'g'.repeat(64), body: 'x' }, 'messageGroup'],
+    // 30 CJK characters are 90 bytes: the proxy counts bytes.
+    [{ topic: 'orders', messageGroup: '组'.repeat(30), body: 'x' }, 'messageGroup'],
+    [{ topic: 'orders', messageGroup: 'g\u0000', body: 'x' }, 'messageGroup'],
     [{ topic: 'orders', body: 'x', tags: 'typo' }, 'tags'],
+    // Control characters, as the proxy's GrpcValidator defines them (U+0000–U+001F, U+007F–U+009F).
+    [{ topic: 'orders', tag: 'a\u0001b', body: 'x' }, 'tag'],
+    [{ topic: 'orders', tag: 'a\nb', body: 'x' }, 'tag'],
+    [{ topic: 'orders', tag: 'a\u007fb', body: 'x' }, 'tag'],
+    [{ topic: 'orders', keys: ['k\u0000'], body: 'x' }, 'keys[0]'],
+    [{ topic: 'orders', keys: ['ok', 'k\u001b'], body: 'x' }, 'keys[1]'],
+    [{ topic: 'orders', keys: ['k\u0085'], body: 'x' }, 'keys[0]'],
+    [{ topic: 'orders', properties: { note: 'line\nbreak' }, body: 'x' }, 'properties.note'],
+    [{ topic: 'orders', properties: { note: '\u009f' }, body: 'x' }, 'properties.note'],
+    // Reserved names the proxy rejects, and the name the proxy stores the message group under.
+    ...[
+      'CLUSTER',
+      'MSG_TYPE',
+      '__BORNHOST',
+      'BORN_TIMESTAMP',
+      'DUP_INFO',
+      'POP_CK',
+      'TIMER_ENQUEUE_MS',
+      'EXTEND_UNIQ_INFO',
+      '__SHARDINGKEY',
+      '__RMQ.TRANSIENT.x',
+    ].map(
+      (name) => [{ topic: 'orders', properties: { [name]: 'v' }, body: 'x' }, `properties.${name}`] as const,
+    ),
+    [{ topic: 'orders', body: '' }, 'body'],
+    [{ topic: 'orders', body: new Uint8Array() }, 'body'],
+    [{ topic: 'orders', body: 'x', allowEmptyBody: 'yes' }, 'allowEmptyBody'],
   ])('rejects %j at field %s', (message, field) => {
     const error = validationError(() => validateMessage(message as never));
     expect(error.code).toBe(ErrorCode.MESSAGE_INVALID);
@@ -80,6 +110,49 @@ describe('validateMessage', () => {
       validateMessage({ topic: 'orders', body: Buffer.alloc(4 * 1024 * 1024 + 1) }),
     );
     expect(fourMiB.message).toContain('4194304');
+  });
+
+  it('counts properties, tag and keys against the 16 KiB the proxy allows, after adding content-type', () => {
+    const fits = {
+      topic: 'orders',
+      tag: 'tag',
+      keys: ['k'.repeat(8 * 1024)],
+      properties: { p: 'v'.repeat(8 * 1024 - 4) },
+      body: 'x',
+    };
+    expect(validateMessage(fits).keys[0]).toHaveLength(8 * 1024);
+    const over = validationError(() => validateMessage({ ...fits, tag: 'tagX' }));
+    expect(over).toMatchObject({ code: ErrorCode.MESSAGE_INVALID, field: 'properties' });
+    expect(over.message).toContain('16385 bytes');
+    // 20 KiB of keys alone used to pass.
+    expect(
+      validationError(() => validateMessage({ topic: 'orders', keys: ['k'.repeat(20 * 1024)], body: 'x' }))
+        .field,
+    ).toBe('properties');
+    // The content-type property added for a JSON body counts too, and so does its place among the 128.
+    // 'content-type' + 'application/json' is 28 bytes: text fits, JSON is one byte over.
+    const almost = { topic: 'orders', properties: { p: 'v'.repeat(16 * 1024 - 28) } };
+    expect(() => validateMessage({ ...almost, body: 'text' })).not.toThrow();
+    expect(validationError(() => validateMessage({ ...almost, body: { json: true } })).field).toBe(
+      'properties',
+    );
+    const many = Object.fromEntries(Array.from({ length: 128 }, (_, i) => [`p${i}`, 'v']));
+    expect(() => validateMessage({ topic: 'orders', properties: many, body: 'text' })).not.toThrow();
+    expect(
+      validationError(() => validateMessage({ topic: 'orders', properties: many, body: {} })).message,
+    ).toContain('at most 128');
+  });
+
+  it('accepts a 63-byte message group and an empty body only when allowEmptyBody is set', () => {
+    expect(
+      validateMessage({ topic: 'fifo-topic', messageGroup: 'g'.repeat(63), body: 'x' }).messageGroup,
+    ).toHaveLength(63);
+    expect(
+      validateMessage({ topic: 'fifo-topic', messageGroup: '组'.repeat(21), body: 'x' }).messageGroup,
+    ).toHaveLength(21);
+    expect(validateMessage({ topic: 'orders', body: '', allowEmptyBody: true }).body.length).toBe(0);
+    const error = validationError(() => validateMessage({ topic: 'orders', body: '' }));
+    expect(error.message).toContain('allowEmptyBody');
   });
 
   it('rejects bodies that cannot be serialized as JSON, with the cause', () => {
