@@ -244,6 +244,24 @@ describe('both transports give the same answer', () => {
     expect(lean).toEqual(official);
   });
 
+  it('a broker slower than one attempt slice: the first attempt is still answered after the reset', async () => {
+    const [official, lean] = await both(async (transport) => {
+      const producer = producerFor(transport, { sendTimeoutMs: 3000 });
+      await producer.send({ topic: 'orders', body: 'warm-up' });
+      broker.faults.delayMs = 1700;
+      const result = await producer.send({ topic: 'orders', keys: [`slow-${transport}`], body: 'x' });
+      broker.faults.reset();
+      const stored = broker.messages('orders').filter((each) => each.keys[0] === `slow-${transport}`);
+      return {
+        result: resultShape(result),
+        // The second attempt may still reach the broker later, and store a duplicate: at least once.
+        stored: stored.some((each) => each.messageId === result.messageId),
+      };
+    });
+    expect(official).toMatchObject({ stored: true, result: { attempts: 2 } });
+    expect(lean).toEqual(official);
+  });
+
   it('send after shutdown: PRODUCER_CLOSED', async () => {
     const [official, lean] = await both(async (transport) => {
       const producer = producerFor(transport);

@@ -192,14 +192,14 @@ export class GrpcChannel {
     }
   }
 
-  /** Drops the current session at once; calls on it fail, the next call connects afresh. */
+  /**
+   * Takes the current session out of use: the next call connects afresh. Calls still on it may yet be
+   * answered (a slow broker is not a dead one), so they keep running until they end or reach their
+   * deadline; then it closes.
+   */
   reset(): void {
     const current = this.#session;
-    this.#session = undefined;
-    if (current) {
-      current.dead = true;
-      current.http2.destroy();
-    }
+    if (current) this.#retire(current);
   }
 
   /** Closes every session: lets calls in flight finish until `graceMs`, then cuts them. */
