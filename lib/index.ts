@@ -36,6 +36,21 @@ export {
   type PreparedMessage,
   validateMessage,
 } from './message.js';
+export {
+  isPack,
+  PACK_CONTENT_TYPE,
+  PACK_FORMAT_PROPERTY,
+  PACK_FORMAT_VERSION,
+  PACK_RECORDS_PROPERTY,
+  PACKER_DEFAULTS,
+  type PackedMessageLike,
+  Packer,
+  type PackerOptions,
+  type PackPosition,
+  type PackRecord,
+  type UnpackedRecord,
+  unpack,
+} from './pack.js';
 export type { Invocation } from './platforms/invocation.js';
 export type { DeadlineOptions } from './producer/deadline.js';
 export { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './producer/in-flight.js';

@@ -1,0 +1,424 @@
+import { ErrorCode, EventError, MessageValidationError, RocketMQError } from './errors.js';
+import { type Message, type PreparedMessage, validateMessage } from './message.js';
+import type { Producer } from './producer/producer.js';
+
+/**
+ * Packing: several records in ONE RocketMQ message, for high-volume streams (log lines, metrics).
+ *
+ * A RocketMQ 5 proxy stores every message of a multi-message SendMessage with the first message's tag,
+ * keys, message id and properties, so several messages must not share one send. A pack is the honest
+ * alternative: one message with one id and one tag, whose body holds the records and whose properties
+ * say it is a pack. {@link unpack} turns any received message back into records; a message that is not
+ * a pack comes back as one record, so a consumer can call it on every message.
+ *
+ * Body layout (format 1), one frame per record, in order:
+ *   uint32 BE header length, header (UTF-8 JSON `{"k": [keys], "p": {properties}}`, omitted when empty),
+ *   uint32 BE body length, body bytes.
+ */
+
+/** `content-type` of a pack message. */
+export const PACK_CONTENT_TYPE = 'application/vnd.rocketmq-serverless.pack';
+/** Property holding the pack format version. */
+export const PACK_FORMAT_PROPERTY = 'pack-format';
+/** Property holding the number of records in the pack. */
+export const PACK_RECORDS_PROPERTY = 'pack-records';
+export const PACK_FORMAT_VERSION = 1;
+
+const FRAME_OVERHEAD = 8;
+/** The pack's own RocketMQ keys are its records' keys, up to these bounds (the rest stay inside). */
+const MAX_PACK_KEYS = 64;
+const MAX_PACK_KEY_BYTES = 4096;
+const MAX_PACK_PROPERTY_BYTES = 8192;
+
+/** A record handed to {@link Packer.add}. */
+export interface PackRecord {
+  /** Strings are encoded as UTF-8, bytes sent as they are, anything else as JSON (with a content-type). */
+  body: string | Uint8Array | object;
+  /** Carried inside the pack for the consumer; the first ones also become the pack's RocketMQ keys. */
+  keys?: string | string[];
+  /** Carried inside the pack, per record. */
+  properties?: Record<string, string>;
+}
+
+/** Where a record sat in its pack. */
+export interface PackPosition {
+  /** Position in the pack, from 0. */
+  index: number;
+  /** Records in the pack. */
+  count: number;
+}
+
+/** One record as {@link unpack} returns it. */
+export interface UnpackedRecord {
+  body: Buffer;
+  keys: string[];
+  /**
+   * The record's own properties over the message's user properties (e.g. `traceparent`); the pack's
+   * own markers (`content-type`, `pack-format`, `pack-records`) are not included for a packed record.
+   */
+  properties: Record<string, string>;
+  /** Set when the record came out of a pack; `undefined` for a message that was not a pack. */
+  pack: PackPosition | undefined;
+}
+
+/** What {@link unpack} needs of a received message. */
+export interface PackedMessageLike {
+  body: Uint8Array;
+  properties?: Readonly<Record<string, string>> | undefined;
+  keys?: readonly string[] | undefined;
+}
+
+/** Whether a message's user properties mark it as a pack. */
+export function isPack(properties: Readonly<Record<string, string>> | undefined): boolean {
+  return properties?.[PACK_FORMAT_PROPERTY] !== undefined && properties['content-type'] === PACK_CONTENT_TYPE;
+}
+
+interface RecordHeader {
+  k?: string[];
+  p?: Record<string, string>;
+}
+
+function corrupt(detail: string): EventError {
+  return new EventError(ErrorCode.EVENT_INVALID, `invalid pack: ${detail}`, { field: 'body' });
+}
+
+function encodeFrame(record: PreparedMessage): Buffer {
+  const header: RecordHeader = {};
+  if (record.keys.length > 0) header.k = [...record.keys];
+  if (Object.keys(record.properties).length > 0) header.p = { ...record.properties };
+  const headerBytes = header.k || header.p ? Buffer.from(JSON.stringify(header), 'utf8') : Buffer.alloc(0);
+  const frame = Buffer.allocUnsafe(FRAME_OVERHEAD + headerBytes.length + record.body.length);
+  frame.writeUInt32BE(headerBytes.length, 0);
+  headerBytes.copy(frame, 4);
+  frame.writeUInt32BE(record.body.length, 4 + headerBytes.length);
+  record.body.copy(frame, FRAME_OVERHEAD + headerBytes.length);
+  return frame;
+}
+
+function parseHeader(bytes: Buffer): RecordHeader {
+  if (bytes.length === 0) return {};
+  let header: unknown;
+  try {
+    header = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw corrupt('a record header is not JSON');
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw corrupt('a record header is not an object');
+  }
+  const { k, p } = header as RecordHeader;
+  if (k !== undefined && (!Array.isArray(k) || k.some((key) => typeof key !== 'string'))) {
+    throw corrupt('record keys are not strings');
+  }
+  if (
+    p !== undefined &&
+    (p === null ||
+      typeof p !== 'object' ||
+      Array.isArray(p) ||
+      Object.values(p).some((value) => typeof value !== 'string'))
+  ) {
+    throw corrupt('record properties are not strings');
+  }
+  return { ...(k && { k }), ...(p && { p }) };
+}
+
+/**
+ * The records of a received message: a pack's records in order, or the message itself as one record.
+ * Throws an {@link EventError} (EVENT_INVALID) for a pack that is corrupt or of a newer format.
+ */
+export function unpack(message: PackedMessageLike): UnpackedRecord[] {
+  const properties = message.properties ?? {};
+  const body = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength);
+  if (!isPack(properties)) {
+    return [{ body, keys: [...(message.keys ?? [])], properties: { ...properties }, pack: undefined }];
+  }
+  const version = properties[PACK_FORMAT_PROPERTY];
+  if (version !== String(PACK_FORMAT_VERSION)) {
+    throw corrupt(`format ${JSON.stringify(version)} is not one this library reads (${PACK_FORMAT_VERSION})`);
+  }
+  const declared = Number(properties[PACK_RECORDS_PROPERTY]);
+  const {
+    'content-type': _type,
+    [PACK_FORMAT_PROPERTY]: _format,
+    [PACK_RECORDS_PROPERTY]: _count,
+    ...inherited
+  } = properties;
+  const frames: { header: RecordHeader; body: Buffer }[] = [];
+  let offset = 0;
+  while (offset < body.length) {
+    if (offset + 4 > body.length) throw corrupt('truncated record header length');
+    const headerLength = body.readUInt32BE(offset);
+    const headerEnd = offset + 4 + headerLength;
+    if (headerEnd + 4 > body.length) throw corrupt('truncated record header');
+    const header = parseHeader(body.subarray(offset + 4, headerEnd));
+    const bodyLength = body.readUInt32BE(headerEnd);
+    const bodyEnd = headerEnd + 4 + bodyLength;
+    if (bodyEnd > body.length) throw corrupt('truncated record body');
+    frames.push({ header, body: body.subarray(headerEnd + 4, bodyEnd) });
+    offset = bodyEnd;
+  }
+  if (!Number.isInteger(declared) || declared !== frames.length) {
+    throw corrupt(
+      `${PACK_RECORDS_PROPERTY} says ${properties[PACK_RECORDS_PROPERTY]}, the body holds ${frames.length}`,
+    );
+  }
+  return frames.map(({ header, body: recordBody }, index) => ({
+    body: recordBody,
+    keys: header.k ?? [],
+    properties: { ...inherited, ...header.p },
+    pack: { index, count: frames.length },
+  }));
+}
+
+export interface PackerOptions {
+  /** A pack is sent once it holds this many records. @default 256 */
+  maxRecords?: number;
+  /**
+   * A pack's body never exceeds this many bytes; a record that would push it over starts the next
+   * pack. At most the producer's `maxBodyBytes`. @default 256 KiB (or `maxBodyBytes` if smaller)
+   */
+  maxBytes?: number;
+  /** An open pack is sent this long after its first record (timers do not keep the process alive). @default 1000 */
+  maxAgeMs?: number;
+  /**
+   * `oneway` (default): fire and forget, for logs and metrics. `async`: retried, and spooled on
+   * failure when the producer has a spool.
+   */
+  mode?: 'oneway' | 'async';
+  /**
+   * Send a pack that holds a single record as a plain message (that record's body, keys and
+   * properties) instead of a pack of one. `unpack` returns the same record either way. @default true
+   */
+  plainWhenSingle?: boolean;
+  /** User properties set on every pack message. */
+  properties?: Record<string, string>;
+  /** Told about a pack that could not be sent (invalid at send time, producer closed, async failure). */
+  onError?: (error: RocketMQError, pack: { topic: string; tag: string | undefined; records: number }) => void;
+}
+
+export const PACKER_DEFAULTS = {
+  maxRecords: 256,
+  maxBytes: 256 * 1024,
+  maxAgeMs: 1000,
+} as const;
+
+interface OpenPack {
+  readonly topic: string;
+  readonly tag: string | undefined;
+  readonly records: PreparedMessage[];
+  readonly frames: Buffer[];
+  bytes: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RocketMQError(
+      ErrorCode.CONFIG_INVALID,
+      `packer ${name} must be a positive integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Accumulates records per topic and tag and sends each full pack as ONE message through the producer.
+ * A pack is sent when it reaches `maxRecords` or `maxBytes`, `maxAgeMs` after its first record, on
+ * {@link Packer.flush}, and at the start of every `drain()`/`shutdown()` of the producer (so an
+ * invocation's drain covers its packed records too).
+ */
+export class Packer {
+  readonly #producer: Producer;
+  readonly #maxRecords: number;
+  readonly #maxBytes: number;
+  readonly #maxAgeMs: number;
+  readonly #mode: 'oneway' | 'async';
+  readonly #plainWhenSingle: boolean;
+  readonly #properties: Record<string, string>;
+  readonly #onError: PackerOptions['onError'];
+  readonly #open = new Map<string, OpenPack>();
+  readonly #unregister: () => void;
+  #closed = false;
+
+  constructor(producer: Producer, options: PackerOptions = {}) {
+    this.#producer = producer;
+    const limit = producer.config.maxBodyBytes;
+    this.#maxRecords = positiveInteger(options.maxRecords, PACKER_DEFAULTS.maxRecords, 'maxRecords');
+    this.#maxBytes = positiveInteger(options.maxBytes, Math.min(PACKER_DEFAULTS.maxBytes, limit), 'maxBytes');
+    if (this.#maxBytes > limit) {
+      throw new RocketMQError(
+        ErrorCode.CONFIG_INVALID,
+        `packer maxBytes ${this.#maxBytes} is over the producer's maxBodyBytes ${limit}`,
+      );
+    }
+    this.#maxAgeMs = positiveInteger(options.maxAgeMs, PACKER_DEFAULTS.maxAgeMs, 'maxAgeMs');
+    if (options.mode !== undefined && options.mode !== 'oneway' && options.mode !== 'async') {
+      throw new RocketMQError(ErrorCode.CONFIG_INVALID, `packer mode must be 'oneway' or 'async'`);
+    }
+    this.#mode = options.mode ?? 'oneway';
+    this.#plainWhenSingle = options.plainWhenSingle ?? true;
+    // Checked like any message's properties, once, so that sending a pack cannot fail on them; kept
+    // small so that they, the tag and the pack's keys stay within the proxy's 16 KiB together.
+    this.#properties = {
+      ...validateMessage({ topic: 'pack', properties: options.properties, body: 'x' }).properties,
+    };
+    const propertyBytes = Object.entries(this.#properties).reduce(
+      (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value),
+      0,
+    );
+    if (propertyBytes > MAX_PACK_PROPERTY_BYTES) {
+      throw new RocketMQError(
+        ErrorCode.CONFIG_INVALID,
+        `packer properties are ${propertyBytes} bytes, over ${MAX_PACK_PROPERTY_BYTES}`,
+      );
+    }
+    this.#onError = options.onError;
+    this.#unregister = producer.onDrain(() => this.flush());
+  }
+
+  /** Records added and not yet handed to the producer. */
+  get pendingRecords(): number {
+    let count = 0;
+    for (const pack of this.#open.values()) count += pack.records.length;
+    return count;
+  }
+
+  /**
+   * Adds a record to the open pack of `topic` and `tag`. Throws a {@link MessageValidationError} at
+   * once for a record that could never be sent (bad topic, tag, keys or properties, or too large for a
+   * pack); nothing is added then.
+   */
+  add(topic: string, record: PackRecord, options: { tag?: string } = {}): void {
+    if (this.#closed) {
+      throw new RocketMQError(ErrorCode.PRODUCER_CLOSED, 'the packer was closed', { topic });
+    }
+    if (record === null || typeof record !== 'object') {
+      throw new MessageValidationError(ErrorCode.MESSAGE_INVALID, 'invalid pack record: must be an object', {
+        topic,
+        field: 'record',
+      });
+    }
+    const message: Message = { topic, body: record.body };
+    if (options.tag !== undefined) message.tag = options.tag;
+    if (record.keys !== undefined) message.keys = record.keys;
+    if (record.properties !== undefined) message.properties = record.properties;
+    // The record is checked as the message it becomes when sent alone; a record body may be empty.
+    const prepared = validateMessage({ ...message, allowEmptyBody: true }, { maxBodyBytes: this.#maxBytes });
+    const frame = encodeFrame(prepared);
+    if (frame.length > this.#maxBytes) {
+      throw new MessageValidationError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `pack record is ${frame.length} bytes with its framing, over the pack limit of ${this.#maxBytes}`,
+        { topic, field: 'body' },
+      );
+    }
+    const destination = `${topic}\n${prepared.tag ?? ''}`;
+    let pack = this.#open.get(destination);
+    if (pack && pack.bytes + frame.length > this.#maxBytes) {
+      this.#send(destination, pack);
+      pack = undefined;
+    }
+    if (!pack) {
+      pack = { topic, tag: prepared.tag, records: [], frames: [], bytes: 0, timer: undefined };
+      const opened = pack;
+      pack.timer = setTimeout(() => {
+        if (this.#open.get(destination) === opened) this.#send(destination, opened);
+      }, this.#maxAgeMs);
+      pack.timer.unref();
+      this.#open.set(destination, pack);
+    }
+    pack.records.push(prepared);
+    pack.frames.push(frame);
+    pack.bytes += frame.length;
+    if (pack.records.length >= this.#maxRecords || pack.bytes >= this.#maxBytes)
+      this.#send(destination, pack);
+  }
+
+  /** Sends every open pack now; returns how many messages it handed to the producer. */
+  flush(): number {
+    let sent = 0;
+    for (const [destination, pack] of [...this.#open]) {
+      this.#send(destination, pack);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Flushes and detaches from the producer's drain; later `add` calls throw. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#unregister();
+  }
+
+  #send(destination: string, pack: OpenPack): void {
+    clearTimeout(pack.timer);
+    this.#open.delete(destination);
+    if (pack.records.length === 0) return;
+    const message = this.#messageOf(pack);
+    const report = (error: unknown) => {
+      const failure =
+        error instanceof RocketMQError
+          ? error
+          : new RocketMQError(ErrorCode.UNKNOWN, `pack send failed: ${String(error)}`, { cause: error });
+      this.#onError?.(failure, { topic: pack.topic, tag: pack.tag, records: pack.records.length });
+    };
+    try {
+      if (this.#mode === 'oneway') {
+        this.#producer.sendOneway(message);
+      } else {
+        this.#producer.sendAsync(message, {
+          onSuccess: () => {},
+          onException: ({ exception }) => report(exception),
+        });
+      }
+    } catch (error) {
+      // A drain hook must not throw; the caller of add() already learnt about invalid records.
+      report(error);
+    }
+  }
+
+  #messageOf(pack: OpenPack): Message {
+    const [only] = pack.records;
+    // An empty body cannot travel as a plain message (proxies reject it), so it stays a pack of one.
+    if (only && pack.records.length === 1 && this.#plainWhenSingle && only.body.length > 0) {
+      return {
+        topic: pack.topic,
+        ...(pack.tag !== undefined && { tag: pack.tag }),
+        keys: [...only.keys],
+        properties: { ...this.#properties, ...only.properties },
+        body: only.body,
+      };
+    }
+    return {
+      topic: pack.topic,
+      ...(pack.tag !== undefined && { tag: pack.tag }),
+      keys: packKeys(pack.records),
+      properties: {
+        ...this.#properties,
+        'content-type': PACK_CONTENT_TYPE,
+        [PACK_FORMAT_PROPERTY]: String(PACK_FORMAT_VERSION),
+        [PACK_RECORDS_PROPERTY]: String(pack.records.length),
+      },
+      body: Buffer.concat(pack.frames, pack.bytes),
+    };
+  }
+}
+
+/** The records' distinct keys in order, within the bounds that keep a pack's properties small. */
+function packKeys(records: readonly PreparedMessage[]): string[] {
+  const keys = new Set<string>();
+  let bytes = 0;
+  for (const record of records) {
+    for (const key of record.keys) {
+      if (keys.has(key)) continue;
+      const size = Buffer.byteLength(key);
+      if (keys.size >= MAX_PACK_KEYS || bytes + size > MAX_PACK_KEY_BYTES) return [...keys];
+      keys.add(key);
+      bytes += size;
+    }
+  }
+  return [...keys];
+}
