@@ -33,8 +33,31 @@ export interface TimerTriggerConfig {
   enable: boolean;
   payload: string;
 }
-/** One trigger per function: FC 2.0 allows no other trigger beside an HTTP trigger. */
-export type TriggerConfig = HttpTriggerConfig | OssTriggerConfig | TimerTriggerConfig;
+/**
+ * A RocketMQ trigger: an EventBridge event stream from an ApsaraMQ for RocketMQ topic to the function
+ * (FC trigger type `eventbridge`, event source `RocketMQ`, event-streaming mode so batches apply).
+ */
+export interface RocketMQTriggerConfig {
+  name: string;
+  type: 'rocketmq';
+  /** The ApsaraMQ for RocketMQ instance id (for 5.x instances, the same value as the namespace). */
+  instanceId: string;
+  topic: string;
+  /** The consumer group (Group ID) the event stream reads with; one per trigger. */
+  groupId: string;
+  /** Tag filter; `*` for every message. */
+  tag: string;
+  /** Messages per invocation at most (CountBasedWindow), 1 to 10,000. */
+  batchSize: number;
+  /** Seconds a batch may wait to fill (TimeBasedWindow), 0 to 15. */
+  batchWindowSeconds: number;
+  /** `CloudEvents` (the whole event) or `RawData` (only its `data`). */
+  eventSchema: 'CloudEvents' | 'RawData';
+  /** How EventBridge retries a failed invocation. */
+  retryStrategy: 'BACKOFF_RETRY' | 'EXPONENTIAL_DECAY_RETRY';
+}
+/** FC 2.0 allows no other trigger beside an HTTP trigger; other kinds may be several. */
+export type TriggerConfig = HttpTriggerConfig | OssTriggerConfig | TimerTriggerConfig | RocketMQTriggerConfig;
 
 export interface FunctionConfig {
   description: string;
@@ -44,6 +67,13 @@ export interface FunctionConfig {
   preStopTimeout: number;
   environment: Record<string, string>;
   trigger: TriggerConfig;
+  /** Further triggers of the same function (not beside an HTTP trigger), e.g. one on a retry topic. */
+  additionalTriggers?: TriggerConfig[];
+}
+
+/** Every trigger of a function, the main one first. */
+export function triggersOf(fn: FunctionConfig): TriggerConfig[] {
+  return [fn.trigger, ...(fn.additionalTriggers ?? [])];
 }
 
 export interface DeployConfig {
@@ -103,7 +133,33 @@ const TRIGGER_KEYS = {
   http: ['name', 'type', 'authType', 'methods'],
   oss: ['name', 'type', 'bucket', 'events', 'prefix', 'suffix'],
   timer: ['name', 'type', 'cronExpression', 'enable', 'payload'],
+  rocketmq: [
+    'name',
+    'type',
+    'instanceId',
+    'topic',
+    'groupId',
+    'tag',
+    'batchSize',
+    'batchWindowSeconds',
+    'eventSchema',
+    'retryStrategy',
+  ],
 } as const;
+
+function rocketmqTrigger(value: Json, where: string, errors: string[]): void {
+  for (const key of ['instanceId', 'topic', 'groupId', 'tag'] as const)
+    string(value[key], `${where}.${key}`, errors);
+  // Limits of the trigger's batch window (devsapp/fc3 docs/zh/yaml/triggers.md, runOptions.batchWindow).
+  integer(value.batchSize, `${where}.batchSize`, 1, 10_000, errors);
+  integer(value.batchWindowSeconds, `${where}.batchWindowSeconds`, 0, 15, errors);
+  if (value.eventSchema !== 'CloudEvents' && value.eventSchema !== 'RawData') {
+    errors.push(`${where}.eventSchema must be CloudEvents or RawData`);
+  }
+  if (value.retryStrategy !== 'BACKOFF_RETRY' && value.retryStrategy !== 'EXPONENTIAL_DECAY_RETRY') {
+    errors.push(`${where}.retryStrategy must be BACKOFF_RETRY or EXPONENTIAL_DECAY_RETRY`);
+  }
+}
 
 function trigger(value: unknown, where: string, errors: string[]): void {
   if (!isObject(value)) {
@@ -111,13 +167,15 @@ function trigger(value: unknown, where: string, errors: string[]): void {
     return;
   }
   const type = value.type;
-  if (type !== 'http' && type !== 'oss' && type !== 'timer') {
-    errors.push(`${where}.type must be http, oss or timer`);
+  if (type !== 'http' && type !== 'oss' && type !== 'timer' && type !== 'rocketmq') {
+    errors.push(`${where}.type must be http, oss, timer or rocketmq`);
     return;
   }
   checkKeys(value, TRIGGER_KEYS[type], where, errors);
   string(value.name, `${where}.name`, errors);
-  if (type === 'http') {
+  if (type === 'rocketmq') {
+    rocketmqTrigger(value, where, errors);
+  } else if (type === 'http') {
     if (value.authType !== 'anonymous' && value.authType !== 'function') {
       errors.push(`${where}.authType must be anonymous or function`);
     }
@@ -149,6 +207,7 @@ const FUNCTION_KEYS = [
   'preStopTimeout',
   'environment',
   'trigger',
+  'additionalTriggers',
 ] as const;
 
 /** Checks the shape of a parsed config file; returns every problem, not just the first. */
@@ -190,9 +249,24 @@ export function validateConfig(value: unknown): string[] {
     integer(fn.preStopTimeout, `${where}.preStopTimeout`, 1, 90, errors);
     environment(fn.environment, `${where}.environment`, errors);
     trigger(fn.trigger, `${where}.trigger`, errors);
-    const triggerName = isObject(fn.trigger) ? fn.trigger.name : undefined;
-    if (typeof triggerName === 'string') {
-      if (triggerNames.has(triggerName)) errors.push(`${where}.trigger.name "${triggerName}" is used twice`);
+    const all: Array<[unknown, string]> = [[fn.trigger, `${where}.trigger`]];
+    if (fn.additionalTriggers !== undefined) {
+      if (!Array.isArray(fn.additionalTriggers)) errors.push(`${where}.additionalTriggers must be a list`);
+      else {
+        fn.additionalTriggers.forEach((extra, index) => {
+          const at = `${where}.additionalTriggers[${index}]`;
+          trigger(extra, at, errors);
+          all.push([extra, at]);
+        });
+        const kinds = all.map(([t]) => (isObject(t) ? t.type : undefined));
+        if (kinds.includes('http'))
+          errors.push(`${where}: FC 2.0 allows no other trigger beside an HTTP trigger`);
+      }
+    }
+    for (const [t, at] of all) {
+      const triggerName = isObject(t) ? t.name : undefined;
+      if (typeof triggerName !== 'string') continue;
+      if (triggerNames.has(triggerName)) errors.push(`${at}.name "${triggerName}" is used twice`);
       triggerNames.add(triggerName);
     }
   }

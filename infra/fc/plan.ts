@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { type DeployConfig, functionEnvironment, type TriggerConfig } from './config.js';
+import {
+  type DeployConfig,
+  functionEnvironment,
+  type RocketMQTriggerConfig,
+  type TriggerConfig,
+  triggersOf,
+} from './config.js';
 
 /**
  * The deployment as FC 2.0 API calls (API 2016-08-15, the one `@alicloud/fc2` speaks): for each resource,
@@ -44,7 +50,8 @@ export interface TriggerStep extends StepBase {
   kind: 'trigger';
   functionName: string;
   triggerName: string;
-  triggerType: TriggerConfig['type'];
+  /** As FC names it: a RocketMQ trigger is an `eventbridge` trigger. */
+  triggerType: string;
   /** Used when an update is impossible (type or source changed, or FC refuses to update it). */
   remove: ApiCall;
 }
@@ -71,6 +78,45 @@ export function triggerPath(service: string, fn: string, trigger: string): strin
   return `/services/${service}/functions/${fn}/triggers/${trigger}`;
 }
 
+/** FC's name for a trigger type: RocketMQ triggers are EventBridge triggers with a RocketMQ source. */
+export function fcTriggerType(trigger: TriggerConfig): string {
+  return trigger.type === 'rocketmq' ? 'eventbridge' : trigger.type;
+}
+
+/**
+ * The `triggerConfig` of a RocketMQ trigger, in the shape devsapp/fc3 documents for EventBridge triggers
+ * (docs/zh/yaml/triggers.md): an event-streaming event source of type RocketMQ, the batch window, the
+ * retry strategy and the event schema. Messages that fail every retry are dropped (`errorsTolerance:
+ * ALL`), so one poisoned batch does not stop the stream; the function's own retry topic keeps them.
+ */
+export function rocketmqTriggerConfig(trigger: RocketMQTriggerConfig, region: string): Body {
+  return {
+    triggerEnable: true,
+    asyncInvocationType: false,
+    eventRuleFilterPattern: '{}',
+    eventSourceConfig: {
+      eventSourceType: 'RocketMQ',
+      eventSourceParameters: {
+        sourceRocketMQParameters: {
+          RegionId: region,
+          InstanceId: trigger.instanceId,
+          Topic: trigger.topic,
+          Tag: trigger.tag,
+          GroupID: trigger.groupId,
+          Offset: 'CONSUME_FROM_LAST_OFFSET',
+        },
+      },
+    },
+    eventSinkConfig: { deliveryOption: { mode: 'event-streaming', eventSchema: trigger.eventSchema } },
+    runOptions: {
+      mode: 'event-streaming',
+      batchWindow: { CountBasedWindow: trigger.batchSize, TimeBasedWindow: trigger.batchWindowSeconds },
+      retryStrategy: { PushRetryStrategy: trigger.retryStrategy },
+      errorsTolerance: 'ALL',
+    },
+  };
+}
+
 /** The trigger fields FC 2.0 takes, by type (shapes from the FC API reference and the SDK's tests). */
 export function triggerBody(trigger: TriggerConfig, target: PlanTarget): Body {
   switch (trigger.type) {
@@ -93,6 +139,8 @@ export function triggerBody(trigger: TriggerConfig, target: PlanTarget): Body {
           payload: trigger.payload,
         },
       };
+    case 'rocketmq':
+      return { triggerConfig: rocketmqTriggerConfig(trigger, target.region) };
   }
 }
 
@@ -144,26 +192,29 @@ export function buildPlan(config: DeployConfig, target: PlanTarget): PlanStep[] 
     });
   }
   for (const name of names) {
-    const trigger = config.functions[name]?.trigger;
-    if (!trigger) continue;
-    const body = triggerBody(trigger, target);
-    const { sourceArn: _sourceArn, ...updatable } = body;
-    steps.push({
-      kind: 'trigger',
-      id: `${svc}/${name}/${trigger.name}`,
-      serviceName: svc,
-      functionName: name,
-      triggerName: trigger.name,
-      triggerType: trigger.type,
-      read: call('GET', triggerPath(svc, name, trigger.name)),
-      create: call('POST', `${functionPath(svc, name)}/triggers`, {
-        triggerName: trigger.name,
-        triggerType: trigger.type,
-        ...body,
-      }) as TriggerStep['create'],
-      update: call('PUT', triggerPath(svc, name, trigger.name), updatable) as TriggerStep['update'],
-      remove: call('DELETE', triggerPath(svc, name, trigger.name)),
-    });
+    const fn = config.functions[name];
+    for (const trigger of fn ? triggersOf(fn) : []) steps.push(triggerStep(svc, name, trigger, target));
   }
   return steps;
+}
+
+function triggerStep(svc: string, name: string, trigger: TriggerConfig, target: PlanTarget): TriggerStep {
+  const body = triggerBody(trigger, target);
+  const { sourceArn: _sourceArn, ...updatable } = body;
+  return {
+    kind: 'trigger',
+    id: `${svc}/${name}/${trigger.name}`,
+    serviceName: svc,
+    functionName: name,
+    triggerName: trigger.name,
+    triggerType: fcTriggerType(trigger),
+    read: call('GET', triggerPath(svc, name, trigger.name)),
+    create: call('POST', `${functionPath(svc, name)}/triggers`, {
+      triggerName: trigger.name,
+      triggerType: fcTriggerType(trigger),
+      ...body,
+    }) as TriggerStep['create'],
+    update: call('PUT', triggerPath(svc, name, trigger.name), updatable) as TriggerStep['update'],
+    remove: call('DELETE', triggerPath(svc, name, trigger.name)),
+  };
 }

@@ -6,11 +6,12 @@ import {
   ConfigFileError,
   DEFAULT_CONFIG_FILE,
   type DeployConfig,
-  type FunctionConfig,
   parsePlaceholder,
   readConfigFile,
+  type TriggerConfig,
+  triggersOf,
 } from './config.js';
-import { HANDLER, INITIALIZER, PRE_STOP, RUNTIME } from './plan.js';
+import { HANDLER, INITIALIZER, PRE_STOP, RUNTIME, rocketmqTriggerConfig } from './plan.js';
 import { toYaml, type YamlData } from './yaml-emit.js';
 
 /**
@@ -47,8 +48,16 @@ function devsEnvironment(values: Record<string, string>): Record<string, string>
   return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, devsValue(value)]));
 }
 
-function trigger(fn: FunctionConfig): YamlData {
-  const t = fn.trigger;
+function devsStrings(value: unknown): unknown {
+  if (typeof value === 'string') return devsValue(value);
+  if (Array.isArray(value)) return value.map(devsStrings);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, devsStrings(item)]));
+  }
+  return value;
+}
+
+function trigger(t: TriggerConfig): YamlData {
   switch (t.type) {
     case 'http':
       return {
@@ -72,6 +81,12 @@ function trigger(fn: FunctionConfig): YamlData {
         triggerName: t.name,
         triggerType: 'timer',
         triggerConfig: { cronExpression: t.cronExpression, enable: t.enable, payload: t.payload },
+      };
+    case 'rocketmq':
+      return {
+        triggerName: t.name,
+        triggerType: 'eventbridge',
+        triggerConfig: devsStrings(rocketmqTriggerConfig(t, `\${vars.region}`)) as YamlData,
       };
   }
 }
@@ -109,7 +124,7 @@ export function generateSYaml(config: DeployConfig): string {
           initializer: { handler: INITIALIZER, timeout: fn.initializationTimeout },
           preStop: { handler: PRE_STOP, timeout: fn.preStopTimeout },
         },
-        triggers: [trigger(fn)],
+        triggers: triggersOf(fn).map(trigger),
       },
     };
   }

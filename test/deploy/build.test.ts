@@ -7,7 +7,7 @@ import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/ind
 import { type CliRun, runTs } from './support/run-cli.js';
 import { readZip } from './support/zip-reader.js';
 
-const FUNCTIONS = ['metrics-reporter', 'object-fanout', 'order-confirmation'];
+const FUNCTIONS = ['metrics-reporter', 'object-fanout', 'order-confirmation', 'order-fulfilment'];
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
 // Fake secrets in every variable a careless build could inline (define, dotenv, a config read at build time).

@@ -23,7 +23,7 @@ describe('infra/fc/config.json', () => {
       .map((entry) => entry.name);
     expect(Object.keys(config.functions).sort()).toEqual(dirs.sort());
     expect(new Set(Object.values(config.functions).map((fn) => fn.trigger.type))).toEqual(
-      new Set(['http', 'oss', 'timer']),
+      new Set(['http', 'oss', 'timer', 'rocketmq']),
     );
   });
 
@@ -47,7 +47,7 @@ describe('infra/fc/config.json', () => {
       'a trigger type it cannot deploy',
       ['functions', 'object-fanout', 'trigger', 'type'],
       'mns',
-      /http, oss or timer/,
+      /http, oss, timer or rocketmq/,
     ],
   ])('rejects %s', async (_name, path, value, message) => {
     const config = await rawConfig();
@@ -65,7 +65,10 @@ describe('infra/fc/config.json', () => {
     });
     expect(resolved.environment.ROCKETMQ_ENDPOINTS).toBe('a:1');
     expect(resolved.functions['order-confirmation']?.environment.ORDERS_TOPIC).toBe('orders');
-    expect(missing).toEqual([{ name: 'OSS_BUCKET', where: 'functions.object-fanout.trigger.bucket' }]);
+    expect(missing).toEqual([
+      { name: 'OSS_BUCKET', where: 'functions.object-fanout.trigger.bucket' },
+      { name: 'ROCKETMQ_NAMESPACE', where: 'functions.order-fulfilment.trigger.instanceId' },
+    ]);
     expect(resolved.functions['object-fanout']?.trigger).toMatchObject({ bucket: '<OSS_BUCKET>' });
     // Empty optional values are left out of the function, so the library sees them as unset.
     const env = functionEnvironment(resolved, 'order-confirmation');
@@ -120,6 +123,9 @@ describe('the plan', () => {
       'function',
       'function',
       'function',
+      'function',
+      'trigger',
+      'trigger',
       'trigger',
       'trigger',
       'trigger',

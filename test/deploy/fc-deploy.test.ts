@@ -6,7 +6,9 @@ import { createZip } from '../../infra/build/zip.js';
 import { type FcApiStub, type RecordedCall, startFcApiStub } from './support/fc-api-stub.js';
 import { runTs } from './support/run-cli.js';
 
-const FUNCTIONS = ['order-confirmation', 'object-fanout', 'metrics-reporter'];
+const FUNCTIONS = ['order-confirmation', 'object-fanout', 'order-fulfilment', 'metrics-reporter'];
+/** order-fulfilment has a second RocketMQ trigger, on its retry topic. */
+const TRIGGERS: Record<string, number> = { 'order-fulfilment': 2 };
 const SERVICE = 'rocketmq-serverless';
 const CREDENTIALS = {
   accountId: '1234567890123456',
@@ -82,7 +84,12 @@ describe('npm run deploy:fc against a stub of the FC API', () => {
     expect(creates).toEqual([
       '/2016-08-15/services',
       ...FUNCTIONS.map(() => `/2016-08-15/services/${SERVICE}/functions`),
-      ...FUNCTIONS.map((fn) => `/2016-08-15/services/${SERVICE}/functions/${fn}/triggers`),
+      ...FUNCTIONS.flatMap((fn) =>
+        Array.from(
+          { length: TRIGGERS[fn] ?? 1 },
+          () => `/2016-08-15/services/${SERVICE}/functions/${fn}/triggers`,
+        ),
+      ),
     ]);
     expect(first.filter((call) => call.method === 'GET').every((call) => call.status === 404)).toBe(true);
   });
@@ -135,6 +142,32 @@ describe('npm run deploy:fc against a stub of the FC API', () => {
     expect(JSON.parse(payload)).toHaveProperty('gauges');
   });
 
+  it('creates the RocketMQ triggers as EventBridge triggers with their batch window and schema', () => {
+    const triggers = [...stub.triggers].filter(([key]) => key.startsWith(`${SERVICE}/order-fulfilment/`));
+    expect(triggers.map(([key]) => key.split('/').at(-1))).toEqual([
+      'orders-rocketmq',
+      'orders-retry-rocketmq',
+    ]);
+    expect(triggers[0]?.[1]).toMatchObject({
+      triggerType: 'eventbridge',
+      triggerConfig: {
+        eventSourceConfig: {
+          eventSourceType: 'RocketMQ',
+          eventSourceParameters: {
+            sourceRocketMQParameters: { InstanceId: 'rmq-cn-test', Topic: 'orders', RegionId: 'cn-hangzhou' },
+          },
+        },
+        eventSinkConfig: { deliveryOption: { mode: 'event-streaming', eventSchema: 'CloudEvents' } },
+        runOptions: { mode: 'event-streaming', batchWindow: { CountBasedWindow: 10, TimeBasedWindow: 2 } },
+      },
+    });
+    expect(triggers[1]?.[1]).toMatchObject({
+      triggerConfig: {
+        eventSourceConfig: { eventSourceParameters: { sourceRocketMQParameters: { Topic: 'orders-retry' } } },
+      },
+    });
+  });
+
   it('a second run only reads and updates: no create, triggers left alone when unchanged', async () => {
     const before = stub.calls.length;
     const run = await deploy(stub);
@@ -143,6 +176,7 @@ describe('npm run deploy:fc against a stub of the FC API', () => {
     expect(new Set(second.map((call) => call.method))).toEqual(new Set(['GET', 'PUT']));
     expect(second.filter((call) => call.method === 'PUT').map(kindOf)).toEqual([
       'service',
+      'function',
       'function',
       'function',
       'function',
@@ -225,7 +259,7 @@ describe('changes and failures', () => {
       );
       expect(run.code, run.stderr).toBe(0);
       expect(stub.rejected).toEqual([]);
-      expect(stub.functions.size).toBe(3);
+      expect(stub.functions.size).toBe(FUNCTIONS.length);
     } finally {
       await stub.close();
     }

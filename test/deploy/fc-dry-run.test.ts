@@ -47,6 +47,10 @@ describe('npm run deploy:fc -- --dry-run', () => {
     );
     expect(run.stdout).toMatch(/A real deploy also needs:\n {2}ALIBABA_CLOUD_ACCESS_KEY_ID\n/);
     expect(run.stdout).toMatch(/ {2}OSS_BUCKET \(functions\.object-fanout\.trigger\.bucket\)/);
+    // The RocketMQ trigger of order-fulfilment, with its batch window.
+    expect(run.stdout).toMatch(/trigger rocketmq-serverless\/order-fulfilment\/orders-rocketmq/);
+    expect(run.stdout).toMatch(/"triggerType": "eventbridge"/);
+    expect(run.stdout).toMatch(/"CountBasedWindow": 10/);
     // Code is described, never included; a missing zip is pointed out.
     expect(run.stdout).toMatch(/<base64 of .*order-confirmation\.zip: [\d,]+ bytes, sha256 [0-9a-f]{16}…>/);
     expect(run.stdout).toMatch(/metrics-reporter\.zip: missing, run npm run build/);
@@ -69,6 +73,9 @@ describe('npm run deploy:fc -- --dry-run', () => {
       'function',
       'function',
       'function',
+      'function',
+      'trigger',
+      'trigger',
       'trigger',
       'trigger',
       'trigger',

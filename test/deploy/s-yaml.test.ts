@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { readConfigFile } from '../../infra/fc/config.js';
+import { readConfigFile, triggersOf } from '../../infra/fc/config.js';
+import { fcTriggerType } from '../../infra/fc/plan.js';
 import { devsValue, generateSYaml } from '../../infra/fc/s-yaml.js';
 import { toYaml } from '../../infra/fc/yaml-emit.js';
 
@@ -58,8 +59,11 @@ describe('s.yaml (Serverless Devs, fc3)', () => {
         },
       });
       expect(props.functionName.endsWith(`-${name}`)).toBe(true);
-      expect(props.triggers).toHaveLength(1);
-      expect(props.triggers[0]).toMatchObject({ triggerName: fn.trigger.name, triggerType: fn.trigger.type });
+      expect(props.triggers).toHaveLength(triggersOf(fn).length);
+      expect(props.triggers[0]).toMatchObject({
+        triggerName: fn.trigger.name,
+        triggerType: fcTriggerType(fn.trigger),
+      });
       for (const variable of Object.keys({ ...config.environment, ...fn.environment })) {
         expect(props.environmentVariables).toHaveProperty(variable);
       }

@@ -14,7 +14,7 @@ import { createZip } from '../../infra/build/zip.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-const FUNCTIONS = ['order-confirmation', 'object-fanout', 'metrics-reporter'];
+const FUNCTIONS = ['order-confirmation', 'object-fanout', 'metrics-reporter', 'order-fulfilment'];
 
 // Every ${env:} the file reads, so no value falls through to SSM (which would need AWS credentials).
 const ENV = {
@@ -112,7 +112,7 @@ describe('serverless.yml', () => {
     expect(broken.stdout + broken.stderr).toMatch(/memorySizee/);
   });
 
-  it('packages the three functions from the build zips: nodejs20.x, index.handler', () => {
+  it('packages the functions from the build zips: nodejs20.x, index.handler', () => {
     // Besides ours, the framework adds the Lambda behind the existing-bucket custom resource.
     const functions = resource('AWS::Lambda::Function', (r) => r.Properties.Handler === 'index.handler');
     expect(functions.map((r) => r.Properties.FunctionName).sort()).toEqual(
@@ -163,5 +163,17 @@ describe('serverless.yml', () => {
     const [target] = (rule?.Properties.Targets ?? []) as { Arn: unknown; Input?: unknown }[];
     expect(JSON.stringify(target?.Arn)).toContain('MetricsDashreporterLambdaFunction');
     expect(target?.Input).toBeUndefined();
+  });
+
+  it('runs the order-fulfilment poller every minute on its own rule', () => {
+    const rule = resource('AWS::Events::Rule').find((r) =>
+      JSON.stringify(r.Properties.Targets).includes('OrderDashfulfilmentLambdaFunction'),
+    );
+    expect(rule?.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    const [fn] = resource(
+      'AWS::Lambda::Function',
+      (r) => r.Properties.FunctionName === 'rocketmq-serverless-dev-order-fulfilment',
+    );
+    expect(fn?.Properties).toMatchObject({ Timeout: 60 });
   });
 });
