@@ -1,21 +1,28 @@
 import { getLogger, LIBRARY_SOURCE, registerLogRecordSender } from '../log.js';
+import { Packer } from '../pack.js';
 import { Producer, type ProducerOptions } from './producer.js';
 
 let shared: Producer | undefined;
 
-// Log shipping (`ROCKETMQ_LOG_TOPIC`) sends through the shared producer, oneway: the invocation's drain
-// covers the shipped lines too.
+/** Log shipping's packer, bound to the shared producer it was made for. */
+let shipping: { producer: Producer; packer: Packer } | undefined;
+
+// Log shipping (`ROCKETMQ_LOG_TOPIC`) sends through the shared producer, oneway and packed: the lines
+// of one level wait in one pack, sent when full, a second after its first line, or at the invocation's
+// drain (a lone line goes as a plain message). Consumers read them with `unpack`.
 registerLogRecordSender((topic, record) => {
   // Only an open shared producer ships: creating one here would drop the options its first real
   // caller passes, and one created after shutdown would keep the process alive.
   if (!shared || shared.closed) return;
-  shared.sendOneway({
+  if (shipping?.producer !== shared) {
+    shipping?.packer.close();
+    shipping = { producer: shared, packer: new Packer(shared) };
+  }
+  shipping.packer.add(
     topic,
-    tag: record.level,
-    keys: record.keys,
-    body: record.body,
-    properties: { 'content-type': 'application/json' },
-  });
+    { body: record.body, keys: record.keys, properties: { 'content-type': 'application/json' } },
+    { tag: record.level },
+  );
 });
 
 /**
