@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ProducerStats } from '../../lib/index.js';
 
-/** One data point; each becomes one message. */
+/** One data point; each becomes one record of a pack. */
 export interface DataPoint {
   name: string;
   value: number;

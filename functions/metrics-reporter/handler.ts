@@ -1,12 +1,14 @@
-import type { RedeliverReport } from '../../lib/index.js';
+import { Packer, type RedeliverReport } from '../../lib/index.js';
 import type { Invocation } from '../../lib/platforms/invocation.js';
 import { fromTimerEvent } from '../../lib/triggers/index.js';
 import { topics } from '../topics.js';
 import { payloadPoints, processPoints, producerPoints } from './collect.js';
 
 export interface ReportResult {
-  /** Data points handed to `sendOneway`. */
+  /** Data points reported. */
   reported: number;
+  /** Messages handed to `sendOneway`: the points packed, one pack per tag. */
+  messages: number;
   /** Gauges in the payload that were not valid numbers. */
   skipped: string[];
   /** What the spool gave back, when the producer has one. */
@@ -14,9 +16,9 @@ export interface ReportResult {
 }
 
 /**
- * Timer → process, producer and payload metrics → one **oneway** message per data point (losing one
- * point now and then is fine for metrics, blocking the timer is not). Also the natural place to resend
- * what async functions spooled.
+ * Timer → process, producer and payload metrics → **oneway** messages, the points of one tag packed
+ * into one message (read them with `unpack`; losing a pack now and then is fine for metrics, blocking
+ * the timer is not). Also the natural place to resend what async functions spooled.
  */
 export async function reportMetrics(event: unknown, invocation: Invocation): Promise<ReportResult> {
   const tick = fromTimerEvent(event as Parameters<typeof fromTimerEvent>[0]);
@@ -27,19 +29,22 @@ export async function reportMetrics(event: unknown, invocation: Invocation): Pro
     ...producerPoints(producer.stats(), tick.time),
     ...custom.points,
   ];
+  const packer = new Packer(producer);
   for (const point of points) {
-    producer.sendOneway({
-      topic: topics.metrics,
-      tag: point.name.split('.')[0] ?? 'metric',
-      keys: [point.name],
-      body: { ...point, source: invocation.functionName, trigger: tick.name },
-    });
+    packer.add(
+      topics.metrics,
+      { keys: [point.name], body: { ...point, source: invocation.functionName, trigger: tick.name } },
+      { tag: point.name.split('.')[0] ?? 'metric' },
+    );
   }
-  const result: ReportResult = { reported: points.length, skipped: custom.skipped };
+  const messages = packer.flush();
+  packer.close();
+  const result: ReportResult = { reported: points.length, messages, skipped: custom.skipped };
   if (producer.spool) result.redelivered = await producer.redeliverSpool({ deadline: invocation.deadline });
   invocation.logger.info({
     message: 'metrics reported',
     reported: result.reported,
+    messages: result.messages,
     redelivered: result.redelivered,
   });
   return result;

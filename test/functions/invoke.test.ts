@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { unpack } from '../../lib/index.js';
 import { readBack } from '../support/consumer.js';
 
 let broker: LocalBroker;
@@ -123,17 +124,31 @@ describe('metrics-reporter', () => {
   it.each([
     ['fc', ['-p', 'events/fc/timer.json']],
     ['aws', ['-p', 'events/aws/schedule.json', '--platform', 'aws']],
-  ])('%s: one oneway message per data point', async (_name, args) => {
+  ])('%s: the data points packed oneway, one message per tag', async (_name, args) => {
     const before = broker.messages('metrics').length;
     const run = await invoke(['-f', 'metrics-reporter', ...args]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.reported).toBeGreaterThan(10);
     const stored = broker.messages('metrics').slice(before);
-    expect(stored).toHaveLength(result.reported);
-    const names = stored.map((m) => JSON.parse(m.body.toString()).name);
+    // Process and producer points (and the payload's gauges, if any): one pack per tag.
+    expect(stored).toHaveLength(result.messages);
+    expect(stored.length).toBeLessThan(result.reported);
+    const records = stored.flatMap((m) =>
+      unpack({ body: m.body, properties: m.properties, keys: m.keys }).map((r) => ({
+        tag: m.tag,
+        keys: r.keys,
+        point: JSON.parse(r.body.toString()),
+      })),
+    );
+    expect(records).toHaveLength(result.reported);
+    expect(records.every((r) => r.tag === r.point.name.split('.')[0] && r.keys[0] === r.point.name)).toBe(
+      true,
+    );
+    const names = records.map((r) => r.point.name);
     expect(names).toContain('process.memory.rss');
     expect(names).toContain('producer.sync.sent');
+    expect(stored.find((m) => m.tag === 'process')?.properties['pack-records']).toBe('4');
   });
 });
 
