@@ -8,6 +8,7 @@ import type { FcHttpResponse } from '../lib/triggers/index.js';
 import { UsageError } from './cli.js';
 import { FUNCTIONS_DIR, fcContext, fcHttpEventFrom, loadFunction } from './emulate.js';
 import { type LocalBroker, type StoredMessage, startLocalBroker } from './local-broker/index.js';
+import { type ConfiguredTriggers, startConfiguredTriggers } from './rocketmq-trigger.js';
 
 export interface DevServerOptions {
   port: number;
@@ -157,6 +158,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const { port } = server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
 
+  // RocketMQ triggers (order-fulfilment on orders) run against the embedded broker only.
+  const rocketmqTriggers: ConfiguredTriggers | undefined = broker
+    ? await startConfiguredTriggers({ endpoint: broker.endpoint, print: options.print, afterDelivery: tail })
+    : undefined;
+
   const timer =
     options.timerIntervalSeconds > 0
       ? setInterval(() => {
@@ -182,6 +188,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       options.timerIntervalSeconds > 0
         ? `metrics-reporter fires every ${options.timerIntervalSeconds}s.`
         : 'timer disabled.',
+      ...(rocketmqTriggers?.descriptions.map((line) => `${line}.`) ?? []),
       'Messages the broker stores appear below. Ctrl-C stops everything.',
       '',
     ].join('\n'),
@@ -197,7 +204,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       // No new connections; idle kept-alive ones close now, busy ones once their answer is written.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const served = Promise.all([...inFlight].map((response) => once(response, 'close').catch(() => undefined)));
+      const served = Promise.all(
+        [...inFlight].map((response) => once(response, 'close').catch(() => undefined)),
+      );
       let graceTimer: NodeJS.Timeout | undefined;
       await Promise.race([
         served,
@@ -218,6 +227,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       }
       server.closeAllConnections();
       await closed;
+      await rocketmqTriggers?.stop();
       await shutdownSharedProducer({ timeoutMs: 2000 });
       await broker?.stop();
     },
