@@ -1,8 +1,7 @@
 /**
  * 2. Async sends: `sendAsync` with callbacks, pipelined. "Unbounded" fires all N at once and counts
  * callbacks until every one arrived; "window" keeps at most W sends in flight, each callback starting the
- * next; "batched" fires all N at once on a producer with `asyncBatching: true`. Compared with our own
- * sequential sync throughput of the same run.
+ * next. Compared with our own sequential sync throughput of the same run.
  */
 import { createProducer, type Producer } from '../lib/index.js';
 import { type BenchContext, BODY, SYNC_TOPIC } from './context.js';
@@ -16,7 +15,6 @@ export interface AsyncResult {
   window: number;
   unbounded: SideSummary & { vsSequentialSync: Spread };
   windowed: SideSummary & { vsSequentialSync: Spread };
-  batched: SideSummary & { vsSequentialSync: Spread };
   /** Our sequential sync msgs/s (median) that the ratios divide by. */
   sequentialSyncMsgsPerSec: number;
 }
@@ -63,18 +61,14 @@ export async function benchAsync(
 ): Promise<AsyncResult> {
   const { n, rounds } = context;
   const producer = createProducer({ endpoints: context.endpoint });
-  const batching = createProducer({ endpoints: context.endpoint, asyncBatching: true });
   try {
     await pipelined(producer, context.quick ? 50 : 500, ASYNC_WINDOW);
-    await pipelined(batching, context.quick ? 50 : 500, ASYNC_WINDOW);
     const unbounded: Measurement[] = [];
     const windowed: Measurement[] = [];
-    const batched: Measurement[] = [];
     for (let r = 0; r < rounds; r++) {
       context.progress(`async round ${r + 1}/${rounds}`);
       unbounded.push(await measure(context, n, () => pipelined(producer, n, n)));
       windowed.push(await measure(context, n, () => pipelined(producer, n, ASYNC_WINDOW)));
-      batched.push(await measure(context, n, () => pipelined(batching, n, n)));
     }
     const versus = (list: typeof unbounded) =>
       roundSpread(
@@ -86,11 +80,9 @@ export async function benchAsync(
       window: ASYNC_WINDOW,
       unbounded: { ...summarizeSide(unbounded), vsSequentialSync: versus(unbounded) },
       windowed: { ...summarizeSide(windowed), vsSequentialSync: versus(windowed) },
-      batched: { ...summarizeSide(batched), vsSequentialSync: versus(batched) },
       sequentialSyncMsgsPerSec: round(sequentialSyncMsgsPerSec, 0),
     };
   } finally {
     await producer.shutdown();
-    await batching.shutdown();
   }
 }

@@ -1,15 +1,14 @@
 /**
  * 6. Memory of the process that sends (the broker runs elsewhere):
  * - 100,000 oneway sends with default settings, as 100 warm invocations of 1,000 sends each followed
- *   by a drain (a burst of 100,000 unbatched sends would outlive their 3 s send timeout), and with
- *   `onewayBatching: true` in bursts as large as the producer's in-flight bound (10,000 by default; past
- *   it oneway sends are dropped); heap and RSS before, right after the sends, and after drain + GC.
+ *   by a drain (a burst of 100,000 sends would outlive their 3 s send timeout); heap and RSS before,
+ *   right after the sends, and after drain + GC.
  * - 10 rounds of warm invocations of order-confirmation's FC handler against the broker, heap after a
  *   GC at the end of each round; the least-squares slope says whether it keeps growing.
  */
 import { readFileSync } from 'node:fs';
 import { fcContext } from '../infra/emulate.js';
-import { createProducer, getProducer, IN_FLIGHT_DEFAULTS, shutdownSharedProducer } from '../lib/index.js';
+import { createProducer, getProducer, shutdownSharedProducer } from '../lib/index.js';
 import { type BenchContext, BODY, forceGc, MiB, ONEWAY_TOPIC } from './context.js';
 import { round, slope } from './stats.js';
 
@@ -59,13 +58,8 @@ function sample(gc: boolean): MemorySample {
   return { rssMiB: round(rss / MiB, 1), heapUsedMiB: round(heapUsed / MiB, 1) };
 }
 
-async function onewayMemory(
-  context: BenchContext,
-  batching: boolean,
-  total: number,
-  chunk: number,
-): Promise<OnewayMemory> {
-  const producer = createProducer({ endpoints: context.endpoint, onewayBatching: batching });
+async function onewayMemory(context: BenchContext, total: number, chunk: number): Promise<OnewayMemory> {
+  const producer = createProducer({ endpoints: context.endpoint });
   try {
     // Starts the client so that its own allocations are in the baseline.
     producer.sendOneway({ topic: ONEWAY_TOPIC, body: BODY });
@@ -87,7 +81,7 @@ async function onewayMemory(
     const stats = producer.stats().oneway;
     return {
       sends: total,
-      how: `${Math.ceil(total / chunk)} × ${chunk.toLocaleString('en-US')} then drain, onewayBatching ${batching}`,
+      how: `${Math.ceil(total / chunk)} × ${chunk.toLocaleString('en-US')} then drain`,
       before,
       afterSends,
       peakHeapUsedMiB: peak,
@@ -146,10 +140,7 @@ export async function benchMemory(context: BenchContext): Promise<MemoryResult> 
   let oneway: OnewayMemory[] | undefined;
   if (!context.quick) {
     context.progress('memory: 100,000 oneway sends, default settings');
-    const unbatched = await onewayMemory(context, false, 100_000, 1000);
-    context.progress('memory: 100,000 oneway sends, batched');
-    const batched = await onewayMemory(context, true, 100_000, IN_FLIGHT_DEFAULTS.maxInFlight);
-    oneway = [unbatched, batched];
+    oneway = [await onewayMemory(context, 100_000, 1000)];
   }
   return {
     gcExposed: typeof globalThis.gc === 'function',

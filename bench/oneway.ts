@@ -1,7 +1,7 @@
 /**
  * 3. Oneway sends: how long `sendOneway` takes to return (per call, µs), and how many messages per second
- * reach the broker once `drain` resolved, with default settings and with `onewayBatching: true`, rounds
- * interleaved. Delivery is confirmed three ways: the producer's `stats().oneway`, the broker's stored
+ * reach the broker once `drain` resolved, with default settings. (Packing several records into one
+ * message is measured by bench/packing.ts.) Delivery is confirmed three ways: the producer's `stats().oneway`, the broker's stored
  * counter, and at the end a SimpleConsumer that reads a marked sample of each mode back.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,10 +9,10 @@ import { type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { createProducer, type Producer } from '../lib/index.js';
 import { SPOT_TOPIC } from './broker-process.js';
 import { type BenchContext, BODY, ONEWAY_TOPIC, silentClientLogger } from './context.js';
-import { latencySummary, round, roundSpread, type Spread, spreadOf } from './stats.js';
+import { latencySummary, roundSpread, type Spread, spreadOf } from './stats.js';
 
-type Mode = 'default' | 'batched';
-const MODES: readonly Mode[] = ['default', 'batched'];
+type Mode = 'default';
+const MODES: readonly Mode[] = ['default'];
 const SPOT_MESSAGES = 100;
 
 interface OnewayRound {
@@ -71,9 +71,6 @@ export interface SpotCheck {
 export interface OnewayResult {
   callsPerRound: number;
   default: OnewayModeSummary;
-  batched: OnewayModeSummary;
-  /** batched/default delivered msgs/s, paired per round. */
-  batchedVsDefault: Spread;
   spotCheck: Record<Mode, SpotCheck> | undefined;
 }
 
@@ -181,27 +178,18 @@ export async function benchOneway(context: BenchContext): Promise<OnewayResult> 
   const calls = context.onewayN;
   const producers: Record<Mode, Producer> = {
     default: createProducer({ endpoints: context.endpoint }),
-    batched: createProducer({ endpoints: context.endpoint, onewayBatching: true }),
   };
   try {
     // Starts each client and warms the code paths before the measured rounds.
     for (const mode of MODES) await oneRound(context, producers[mode], Math.min(calls, 2000));
-    const rounds: Record<Mode, OnewayRound[]> = { default: [], batched: [] };
+    const rounds: Record<Mode, OnewayRound[]> = { default: [] };
     for (let r = 0; r < context.rounds; r++) {
       context.progress(`oneway round ${r + 1}/${context.rounds}`);
       for (const mode of MODES) rounds[mode].push(await oneRound(context, producers[mode], calls));
     }
-    const ratios = rounds.default.map(
-      (d, i) => (rounds.batched[i]?.deliveredPerSec ?? Number.NaN) / d.deliveredPerSec,
-    );
     return {
       callsPerRound: calls,
       default: summarize(rounds.default, calls),
-      batched: summarize(rounds.batched, calls),
-      batchedVsDefault: roundSpread(
-        spreadOf(ratios, (x) => round(x, 3)),
-        2,
-      ),
       spotCheck: await spotCheck(context, producers),
     };
   } finally {

@@ -6,7 +6,7 @@
  *   node --import tsx bench/cpuprofile-summary.ts /tmp/prof/<file>.cpuprofile
  *
  * Scenarios: sync-raw, sync-ours (sequential), sync-raw-c64, sync-ours-c64, async, oneway,
- * oneway-batched, wrapper-<function>-<fc|aws> (fake transport, e.g. wrapper-metrics-reporter-fc).
+ * wrapper-<function>-<fc|aws> (fake transport, e.g. wrapper-metrics-reporter-fc).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -84,8 +84,8 @@ async function main(): Promise<void> {
         );
       }
       await ours.shutdown();
-    } else if (scenario === 'oneway' || scenario === 'oneway-batched') {
-      const ours = createProducer({ endpoints: endpoint, onewayBatching: scenario === 'oneway-batched' });
+    } else if (scenario === 'oneway') {
+      const ours = createProducer({ endpoints: endpoint });
       for (let done = 0; done < n; done += 10_000) {
         for (let i = 0; i < 10_000; i++) ours.sendOneway({ topic: ONEWAY_TOPIC, body: BODY });
         await ours.drain({ timeoutMs: 60_000 });

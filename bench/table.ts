@@ -79,7 +79,6 @@ function renderSync(sync: SyncResult, async: AsyncResult): string {
     ...syncRows(`sync concurrency ${sync.concurrency}`, sync.concurrent),
     asyncRow(`async pipelined (${async.messagesPerRound} at once)`, async.unbounded),
     asyncRow(`async, window ${async.window}`, async.windowed),
-    asyncRow(`async pipelined, asyncBatching: true`, async.batched),
   ]);
 }
 
@@ -92,12 +91,11 @@ function renderOneway(oneway: OnewayResult): string {
     `${m.sent.toLocaleString('en-US')} / ${m.storedByBroker.toLocaleString('en-US')} / ${m.failed.toLocaleString('en-US')} / ${m.dropped.toLocaleString('en-US')}`,
     m.sendMessageCalls.toLocaleString('en-US'),
   ];
-  const rows = [row('default', oneway.default), row('onewayBatching: true', oneway.batched)];
+  const rows = [row('default', oneway.default)];
   const spot = oneway.spotCheck;
   const spotLine = spot
-    ? `Consumer spot check (${spot.default.sent} marked messages per mode): read back ` +
-      `${spot.default.readBack} default / ${spot.batched.readBack} batched; distinct message ids ` +
-      `${spot.default.distinctMessageIds} / ${spot.batched.distinctMessageIds}.`
+    ? `Consumer spot check (${spot.default.sent} marked messages): read back ${spot.default.readBack}, ` +
+      `distinct message ids ${spot.default.distinctMessageIds}.`
     : '';
   return `${table(
     [
@@ -109,7 +107,7 @@ function renderOneway(oneway: OnewayResult): string {
       'SendMessage calls',
     ],
     rows,
-  )}\n\nBatched ÷ default delivered msg/s: ${fmt(oneway.batchedVsDefault, 2)}× (${oneway.callsPerRound.toLocaleString('en-US')} calls per round). ${spotLine}`;
+  )}\n\n${oneway.callsPerRound.toLocaleString('en-US')} calls per round. ${spotLine}`;
 }
 
 function renderWrappers(wrappers: WrapperResult): string {
