@@ -20,3 +20,4 @@ export {
 } from './received.js';
 export { sharedConsumerCount, shutdownSharedConsumer } from './shared-consumer.js';
 export { type ConsumerStats, consumerStats } from './stats.js';
+export { unpackMessage, unpackMessages } from './unpack.js';

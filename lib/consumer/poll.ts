@@ -14,6 +14,7 @@ import {
 } from './processor.js';
 import { ReceivedMessage } from './received.js';
 import { acquireConsumer, type ConsumerHandle } from './shared-consumer.js';
+import { unpackMessage } from './unpack.js';
 
 /**
  * A pull consumer for scheduled functions (Lambda has no RocketMQ event source; an FC timer works the
@@ -197,11 +198,12 @@ function addReport(total: PollReport, report: ProcessReport<unknown>): void {
   total.duplicates += report.duplicates;
 }
 
-/** Whether the message of each outcome is done with (ack) or has to come back (re-time). */
-function settledByAck(outcomes: readonly MessageOutcome<unknown>[]): boolean[] {
+/** Whether the record of each outcome is done with, or has to come back; a duplicate follows its first. */
+function recordsDone(outcomes: readonly MessageOutcome<unknown>[]): boolean[] {
   const doneById = new Map<string, boolean>();
   return outcomes.map((outcome) => {
-    const id = outcome.message.messageId ?? '';
+    const { messageId, pack } = outcome.message;
+    const id = `${messageId ?? ''}#${pack?.index ?? ''}`;
     if (outcome.status === 'duplicate') return doneById.get(id) ?? false;
     const done = outcome.status !== 'failed';
     doneById.set(id, done);
@@ -334,10 +336,30 @@ export async function pollMessages<R>(options: PollOptions<R>): Promise<PollRepo
     }
     idle = 0;
     total.received += views.length;
-    const messages = views.map(fromMessageView);
+    // A pack is processed as its records; its message is acked only when every record is done.
+    const records: ReceivedMessage[] = [];
+    const viewOf: number[] = [];
+    const viewDone = views.map(() => true);
+    views.forEach((view, index) => {
+      try {
+        for (const record of unpackMessage(fromMessageView(view))) {
+          records.push(record);
+          viewOf.push(index);
+        }
+      } catch (error) {
+        // A corrupt pack never gets better: it comes back until the broker dead-letters it.
+        viewDone[index] = false;
+        total.failed++;
+        logger.warn({
+          message: 'message not processed',
+          messageId: view.messageId,
+          error: (error as Error).message,
+        });
+      }
+    });
     let report: ProcessReport<R>;
     try {
-      report = await processMessages(messages, handler, {
+      report = await processMessages(records, handler, {
         ...processOptions,
         failurePolicy: options.failurePolicy ?? 'throw',
         deadline: workDeadline,
@@ -360,7 +382,11 @@ export async function pollMessages<R>(options: PollOptions<R>): Promise<PollRepo
       report = error.report as ProcessReport<R>;
     }
     addReport(total, report as ProcessReport<unknown>);
-    await settle(consumer, views, settledByAck(report.outcomes), settings, deadline, total, logger);
+    recordsDone(report.outcomes).forEach((done, k) => {
+      const view = viewOf[k] as number;
+      if (!done) viewDone[view] = false;
+    });
+    await settle(consumer, views, viewDone, settings, deadline, total, logger);
   }
   logger.info({
     message: 'poll finished',

@@ -1,4 +1,5 @@
 import { ReceivedMessage, type ReceivedSource, type SystemPropertyValue } from '../consumer/received.js';
+import { unpackMessages } from '../consumer/unpack.js';
 import { ConfigError, ErrorCode, EventError } from '../errors.js';
 import {
   describeValue,
@@ -26,7 +27,9 @@ import { parseTraceparent } from './traceparent.js';
  *   userProperties, body }`.
  * The body is a JSON string: text as the producer sent it (the published samples show `"body":"TEST"`,
  * the Go SDK types it as a string). Nothing documents a base64 form, so bytes that are not UTF-8 do not
- * survive the trip; `bodyEncoding: 'base64'` is for producers that base64-encode on purpose.
+ * survive the trip; `bodyEncoding: 'base64'` is for producers that base64-encode on purpose. That
+ * includes packs, whose frame lengths are binary: through the trigger a pack arrives intact only if its
+ * bytes happen to be valid UTF-8; the pull consumer receives bytes as they are.
  * One malformed message rejects the whole event: FC retries the event as a whole, so acting on part of it
  * would run that part twice.
  */
@@ -252,7 +255,8 @@ function fromEntry(entry: unknown, shape: Shape, options: Resolved, field: strin
 /**
  * Maps an FC RocketMQ trigger event (a Buffer or string of JSON as FC hands it over, or the parsed value)
  * to its messages, in delivery order. Every shape listed above is accepted, single or batched; the
- * entries of one batch must share one shape.
+ * entries of one batch must share one shape. A pack (lib/pack.ts) comes back as its records, each with
+ * `pack` set; a corrupt pack is an EventError like any other broken entry.
  */
 export function fromRocketMQEvent(
   event: EventInput<RocketMQEvent>,
@@ -263,7 +267,7 @@ export function fromRocketMQEvent(
   if (!Array.isArray(decoded)) {
     if (!isEventObject(decoded))
       throw invalidEvent(`the event must be a JSON object or array, got ${describeValue(decoded)}`);
-    return [fromEntry(decoded, shapeOf(decoded, 'event'), resolved, 'event')];
+    return unpackMessages([fromEntry(decoded, shapeOf(decoded, 'event'), resolved, 'event')]);
   }
   if (decoded.length === 0) throw invalidEvent('the event is an empty array');
   if (decoded.length > resolved.maxMessages) {
@@ -282,5 +286,5 @@ export function fromRocketMQEvent(
     }
     messages.push(fromEntry(entry, shape, resolved, field));
   }
-  return messages;
+  return unpackMessages(messages);
 }
