@@ -5,8 +5,9 @@ import { type DevServerOptions, startDevServer } from './dev-server.js';
 const USAGE = `Usage: npm start -- [options]
 
 The functions on your machine: the embedded broker, order-confirmation behind a local HTTP trigger,
-object-fanout fed by OSS events you post, metrics-reporter on a timer, and a live tail of every
-message the broker stores.
+order-fulfilment fed from orders by its RocketMQ trigger (batches as FC delivers them), object-fanout
+fed by OSS events you post, metrics-reporter on a timer, and a live tail of every message the broker
+stores.
 
 Options:
   --port <port>            HTTP port (default 3000, 0 for any free port)
