@@ -8,7 +8,7 @@ import { DEFAULT_TOPICS_FILE, loadTopics, startLocalBroker } from '../infra/loca
 /** Keeps the broker's heap small over a long run; the counters still count every stored message. */
 const MAX_MESSAGES_PER_TOPIC = 20_000;
 
-export type BrokerRequest = { id: number; type: 'stats' } | { id: number; type: 'stop' };
+export type BrokerRequest = { id: number; type: 'stats' | 'stop' | 'freeze' | 'reset' };
 
 async function main(): Promise<void> {
   const send = process.send?.bind(process);
@@ -37,6 +37,11 @@ async function main(): Promise<void> {
         cpuMs: (cpu.user + cpu.system) / 1000,
         rssBytes: process.memoryUsage.rss(),
       });
+    } else if (request.type === 'freeze' || request.type === 'reset') {
+      // The connections open now go silent (as after a frozen instance), or every fault is cleared.
+      if (request.type === 'freeze') broker.faults.freezeConnections();
+      else broker.faults.reset();
+      send({ id: request.id });
     } else if (request.type === 'stop') {
       // Answer first, then let go of the channel: with nothing else open the process exits.
       void stop().then(() => send({ id: request.id, stopped: true }, () => process.disconnect()));

@@ -26,6 +26,8 @@ export interface BrokerProcess {
   readonly endpoint: string;
   readonly pid: number;
   snapshot(): Promise<BrokerSnapshot>;
+  /** `freeze`: the connections open now stop answering, new ones work; `reset`: every fault off. */
+  fault(kind: 'freeze' | 'reset'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ export async function startBrokerProcess(): Promise<BrokerProcess> {
       pending.delete(message.id);
     });
   });
-  const request = (type: 'stats' | 'stop') =>
+  const request = (type: 'stats' | 'stop' | 'freeze' | 'reset') =>
     new Promise<Reply>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, resolve);
@@ -76,6 +78,9 @@ export async function startBrokerProcess(): Promise<BrokerProcess> {
     async snapshot() {
       const reply = await request('stats');
       return { stats: reply.stats as BrokerStats, cpuMs: reply.cpuMs ?? 0, rssBytes: reply.rssBytes ?? 0 };
+    },
+    async fault(kind) {
+      await request(kind);
     },
     stop() {
       stopped ??= (async () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
 import { ErrorCode, type Producer, resolveConfig, validateMessage } from '../../lib/index.js';
@@ -176,6 +176,22 @@ describe('credentials', () => {
     await expect(wrong.send(message())).rejects.toMatchObject({ code: 40100 });
   });
 
+  it('signs with new credentials once the producer swaps them (rotated STS credentials)', async () => {
+    const producer = createProducer({
+      endpoints: signed.endpoint,
+      transport: 'lean',
+      credentials: { accessKeyId: 'AK', accessKeySecret: 'wrong' },
+    });
+    producers.push(producer);
+    await expect(producer.send({ topic: 'orders', body: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.UNAUTHORIZED,
+    });
+    expect(
+      producer.updateCredentials({ accessKeyId: 'AK', accessKeySecret: 'SK', securityToken: 't2' }),
+    ).toBe(true);
+    await expect(producer.send({ topic: 'orders', body: 'x' })).resolves.toMatchObject({ attempts: 1 });
+  });
+
   it('sends the same request metadata as the official client', async () => {
     // A fake server (not a broker): records each call's headers and answers UNIMPLEMENTED.
     const seen: IncomingHttpHeaders[] = [];
@@ -241,6 +257,39 @@ describe('lifecycle', () => {
     await transport.close();
     const error = await transport.send(message()).catch((caught: unknown) => caught);
     expect(classifyError(error, { topic: 'orders' }).code).toBe(ErrorCode.PRODUCER_CLOSED);
+  });
+
+  it('close() with a call in flight to a peer that never answers ends within its grace', async () => {
+    // A fake peer (not a broker): accepts TCP connections and never says a word.
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const transport = new LeanTransport(
+      resolveConfig({ endpoints: `127.0.0.1:${(silent.address() as AddressInfo).port}` }, {}),
+      quiet,
+    );
+    try {
+      const first = transport
+        .send(message(), { deadline: Date.now() + 20_000 })
+        .catch((error: unknown) => error);
+      transport.reset(transport.generation, true);
+      const second = transport
+        .send(message(), { deadline: Date.now() + 20_000 })
+        .catch((error: unknown) => error);
+      const started = Date.now();
+      await transport.close();
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (const failed of await Promise.all([first, second])) {
+        expect(classifyError(failed, { topic: 'orders' }).code).toBe(ErrorCode.UNAVAILABLE);
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('an idle session keeps no process alive: a script that sends and never shuts down exits', async () => {

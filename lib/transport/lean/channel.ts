@@ -43,16 +43,22 @@ export interface ChannelOptions {
   onAnswer: () => void;
 }
 
-/** One HTTP/2 connection and what the channel knows about it. */
+/**
+ * One HTTP/2 connection and what the channel knows about it. A session taken out of use is destroyed
+ * once its last call ends; `Http2Session.close()` is never used, because a session closed while the
+ * peer is silent and then destroyed never emits 'close' and keeps the process alive (Node 20).
+ */
 class Session {
   readonly http2: ClientHttp2Session;
   connected = false;
-  /** Set once the session can no longer carry calls. */
+  /** Set once the session can no longer carry new calls. */
   dead = false;
   /** Why the connection failed, if it failed before it was established. */
   connectError: Error | undefined;
   lastAnswerAt: number;
   active = 0;
+  /** Called when the last call on a dead session has ended. */
+  onDrained: (() => void) | undefined;
 
   constructor(http2: ClientHttp2Session, now: number) {
     this.http2 = http2;
@@ -65,7 +71,19 @@ class Session {
   }
 
   callEnded(): void {
-    if (--this.active === 0 && !this.http2.destroyed) this.http2.unref();
+    if (--this.active > 0 || this.http2.destroyed) return;
+    if (this.dead) {
+      this.http2.destroy();
+      this.onDrained?.();
+    } else {
+      this.http2.unref();
+    }
+  }
+
+  /** No new calls; destroyed now if idle, else when its last call ends. */
+  retire(): void {
+    this.dead = true;
+    if (this.active === 0 && !this.http2.destroyed) this.http2.destroy();
   }
 }
 
@@ -179,16 +197,13 @@ export class GrpcChannel {
     return session;
   }
 
-  /** Takes a session out of use; it closes once its calls have ended (close() waits for them). */
+  /** Takes a session out of use; it is destroyed once its calls have ended. */
   #retire(session: Session): void {
-    session.dead = true;
     if (this.#session === session) this.#session = undefined;
-    if (session.http2.destroyed) return;
-    if (session.active === 0) {
-      session.http2.destroy();
-    } else {
+    session.retire();
+    if (!session.http2.destroyed) {
       this.#retired.add(session);
-      session.http2.close();
+      session.onDrained = () => this.#retired.delete(session);
     }
   }
 
@@ -211,18 +226,20 @@ export class GrpcChannel {
       sessions.map(
         (session) =>
           new Promise<void>((resolve) => {
-            session.dead = true;
-            if (session.http2.destroyed || session.active === 0) {
-              session.http2.destroy();
+            session.retire();
+            if (session.http2.destroyed) {
               resolve();
               return;
             }
-            const timer = setTimeout(() => session.http2.destroy(), graceMs);
+            const timer = setTimeout(() => {
+              session.http2.destroy();
+              resolve();
+            }, graceMs);
             timer.unref();
-            session.http2.close(() => {
+            session.onDrained = () => {
               clearTimeout(timer);
               resolve();
-            });
+            };
           }),
       ),
     );
@@ -270,9 +287,6 @@ export class GrpcChannel {
         settled = true;
         clearTimeout(timer);
         session.callEnded();
-        if (session.dead && session.active === 0 && this.#retired.has(session)) {
-          this.#retired.delete(session);
-        }
         if (error) reject(error);
         else resolve(value as Buffer);
       };

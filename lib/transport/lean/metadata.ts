@@ -41,8 +41,8 @@ export class RequestMetadata {
   #dateTime = '';
   #authorization: string | undefined;
 
-  constructor(namespace: string, credentials: Credentials | undefined) {
-    this.clientId = createClientId();
+  constructor(namespace: string, credentials: Credentials | undefined, clientId = createClientId()) {
+    this.clientId = clientId;
     this.#credentials = credentials;
     this.#static = {
       'x-mq-protocol': 'v2',
@@ -52,6 +52,11 @@ export class RequestMetadata {
       ...(namespace && { 'x-mq-namespace': namespace }),
       ...(credentials?.securityToken && { 'x-mq-session-token': credentials.securityToken }),
     };
+  }
+
+  /** Whether these headers were made for exactly these credentials. */
+  isFor(credentials: Credentials | undefined): boolean {
+    return credentials === this.#credentials;
   }
 
   /** Headers for one call made at `now`. */

@@ -108,7 +108,7 @@ function parseAccessPoint(endpoints: string): { authority: string; endpoints: En
 export class LeanTransport implements Transport {
   readonly #config: ResolvedConfig;
   readonly #logger: ClientLogger;
-  readonly #metadata: RequestMetadata;
+  #metadata: RequestMetadata;
   readonly #accessPoint: { authority: string; endpoints: EndpointsObject };
   readonly #idleReconnectMs: number;
   readonly #clock: () => number;
@@ -160,8 +160,11 @@ export class LeanTransport implements Transport {
   }
 
   async #call(authority: string, path: string, body: Uint8Array, deadline: number): Promise<Buffer> {
-    const now = Date.now();
-    return this.#channel(authority).unary(path, this.#metadata.headers(now), body, deadline);
+    // The producer replaces the credentials object when they rotate (STS), then resets the transport.
+    if (!this.#metadata.isFor(this.#config.credentials)) {
+      this.#metadata = new RequestMetadata(this.#config.namespace, this.#config.credentials, this.clientId);
+    }
+    return this.#channel(authority).unary(path, this.#metadata.headers(Date.now()), body, deadline);
   }
 
   async #queryRoute(topic: string, deadline: number): Promise<PublishingRoute> {
