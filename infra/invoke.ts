@@ -98,17 +98,25 @@ function isFailedHttp(result: unknown): boolean {
   return typeof status === 'number' && status >= 400;
 }
 
-async function invoke(options: Options, raw: Buffer): Promise<unknown> {
+async function invoke(options: Options, raw: Buffer, embedded: boolean): Promise<unknown> {
   const emulate = await import('./emulate.js');
   if (options.platform === 'aws') {
     const module = await emulate.loadFunction(options.functionName, 'aws');
     const { shutdownSharedProducer } = await import('../lib/index.js');
     const { shutdownSharedConsumer } = await import('../lib/consumer/index.js');
     try {
-      return await module.handler(
-        parseEventJson(raw, options.eventPath),
-        emulate.lambdaContext(options.functionName, options.timeoutSeconds),
-      );
+      let event = parseEventJson(raw, options.eventPath);
+      // An FC RocketMQ event for a Lambda poller: its messages go on the embedded broker, then the schedule fires.
+      const poller = await import('./poller-event.js');
+      const messages = embedded ? poller.triggerMessages(event) : undefined;
+      if (messages) {
+        await poller.publish(messages);
+        process.stderr.write(
+          `[invoke] ${messages.length} message(s) of the RocketMQ event put on the broker; invoking on a scheduled event\n`,
+        );
+        event = poller.scheduledEvent(options.functionName);
+      }
+      return await module.handler(event, emulate.lambdaContext(options.functionName, options.timeoutSeconds));
     } finally {
       // A polling function leaves its consumer open for the next warm invocation; the CLI ends here.
       await shutdownSharedConsumer();
@@ -152,10 +160,11 @@ async function invokeCommand(options: Options): Promise<number> {
   try {
     const raw = await readEvent(options.eventPath);
     if (!process.env.ROCKETMQ_ENDPOINTS) {
-      broker = await startLocalBroker();
+      // `oldest`: a polling function's new consumer group reads what was put on the broker before it.
+      broker = await startLocalBroker({ newGroupStart: 'oldest' });
       process.env.ROCKETMQ_ENDPOINTS = broker.endpoint;
     }
-    const result = await invoke(options, raw);
+    const result = await invoke(options, raw, broker !== undefined);
     printResult(`${JSON.stringify(result ?? null, null, 2)}\n`);
     return isFailedHttp(result) ? 1 : 0;
   } catch (error) {
