@@ -88,6 +88,21 @@ describe('freeze and thaw', () => {
   });
 });
 
+describe('message ids', () => {
+  it('a message keeps its id across attempts, so a duplicate stored by a retry carries the same id', async () => {
+    const transport = leanTransport(broker.endpoint);
+    const prepared = message('orders', 'retried');
+    const first = await transport.send(prepared);
+    const second = await transport.send(prepared);
+    const other = await transport.send(message('orders', 'another'));
+    expect(second.messageId).toBe(first.messageId);
+    expect(other.messageId).not.toBe(first.messageId);
+    expect(broker.messages('orders').filter((stored) => stored.messageId === first.messageId)).toHaveLength(
+      2,
+    );
+  });
+});
+
 describe('routes', () => {
   it('concurrent first sends share one QueryRoute; later sends use the cached route', async () => {
     const before = broker.stats().rpcCalls.QueryRoute ?? 0;

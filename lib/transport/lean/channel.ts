@@ -29,6 +29,7 @@ const {
   HTTP2_HEADER_TE,
   HTTP2_HEADER_STATUS,
   NGHTTP2_CANCEL,
+  NGHTTP2_REFUSED_STREAM,
 } = constants;
 
 export interface ChannelOptions {
@@ -345,7 +346,8 @@ export class GrpcChannel {
           return;
         }
         const cause = session.connectError ?? streamError;
-        const written = session.connected;
+        // A stream the server refused (GOAWAY, stream limit) was not processed: as good as unsent.
+        const written = session.connected && stream.rstCode !== NGHTTP2_REFUSED_STREAM;
         const reason = cause?.message ?? `stream closed (code ${stream.rstCode ?? 'none'})`;
         settle(
           new GrpcCallError(

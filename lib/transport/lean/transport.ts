@@ -115,6 +115,12 @@ export class LeanTransport implements Transport {
   readonly #channels = new Map<string, GrpcChannel>();
   readonly #routes = new Map<string, RouteEntry>();
   readonly #lookups = new Map<string, Promise<PublishingRoute>>();
+  /**
+   * One message id per message, kept across the producer's attempts (it passes the same prepared
+   * message each time): a retry after a timeout that the broker did store then carries the same
+   * UNIQ_KEY, so consumers can drop the duplicate by id, as with the Java client's own retries.
+   */
+  readonly #messageIds = new WeakMap<PreparedMessage, string>();
   #generation = 0;
   #answers = 0;
   #lastReset = 0;
@@ -245,9 +251,14 @@ export class LeanTransport implements Transport {
     deadline: number,
   ): Promise<TransportReceipt> {
     const now = Date.now();
+    let messageId = this.#messageIds.get(message);
+    if (messageId === undefined) {
+      messageId = createMessageId(now);
+      this.#messageIds.set(message, messageId);
+    }
     const systemProperties: Record<string, unknown> = {
       keys: message.keys,
-      messageId: createMessageId(now),
+      messageId,
       bornTimestamp: timestamp(now),
       bornHost: BORN_HOST,
       bodyEncoding: Encoding.IDENTITY,
