@@ -43,6 +43,9 @@ describe('startup', () => {
   it('loads the default topics file', () => {
     expect(Object.fromEntries(broker.topics)).toEqual({
       orders: 'NORMAL',
+      'orders-retry': 'NORMAL',
+      'orders-dlq': 'NORMAL',
+      shipments: 'NORMAL',
       'object-events': 'NORMAL',
       metrics: 'NORMAL',
       logs: 'NORMAL',
