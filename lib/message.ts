@@ -249,9 +249,17 @@ function validateProperties(properties: unknown, topic: string): Record<string, 
   return copy;
 }
 
+/**
+ * Re-checks the proxy's property limits (128 properties; properties, tag and keys at most 16 KiB) for
+ * a prepared message whose properties were added to after {@link validateMessage}, e.g. a trace context.
+ */
+export function assertPropertyLimits(message: PreparedMessage): void {
+  checkPropertySize(message.properties, message.tag, message.keys, message.topic);
+}
+
 /** The proxy's accounting: property keys and values, the tag and the keys, in UTF-8 bytes. */
 function checkPropertySize(
-  properties: Record<string, string>,
+  properties: Readonly<Record<string, string>>,
   tag: string | undefined,
   keys: readonly string[],
   topic: string,

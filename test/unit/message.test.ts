@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MessageValidationError, validateMessage } from '../../lib/index.js';
+import { assertPropertyLimits } from '../../lib/message.js';
 
 function validationError(run: () => unknown): MessageValidationError {
   try {
@@ -44,7 +45,7 @@ describe('validateMessage', () => {
     expect(validateMessage({ topic: 'fifo-topic', messageGroup: 'g1', body: 'x' }).messageGroup).toBe('g1');
   });
 
-  it.each([
+  it.each<[object, string]>([
     [{ topic: '', body: 'x' }, 'topic'],
     [{ topic: 'bad topic', body: 'x' }, 'topic'],
     [{ topic: 'a'.repeat(128), body: 'x' }, 'topic'],
@@ -85,9 +86,10 @@ describe('validateMessage', () => {
       'EXTEND_UNIQ_INFO',
       '__SHARDINGKEY',
       '__RMQ.TRANSIENT.x',
-    ].map(
-      (name) => [{ topic: 'orders', properties: { [name]: 'v' }, body: 'x' }, `properties.${name}`] as const,
-    ),
+    ].map((name): [object, string] => [
+      { topic: 'orders', properties: { [name]: 'v' }, body: 'x' },
+      `properties.${name}`,
+    ]),
     [{ topic: 'orders', body: '' }, 'body'],
     [{ topic: 'orders', body: new Uint8Array() }, 'body'],
     [{ topic: 'orders', body: 'x', allowEmptyBody: 'yes' }, 'allowEmptyBody'],
@@ -141,6 +143,18 @@ describe('validateMessage', () => {
     expect(
       validationError(() => validateMessage({ topic: 'orders', properties: many, body: {} })).message,
     ).toContain('at most 128');
+  });
+
+  it('assertPropertyLimits re-checks a prepared message whose properties grew after validation', () => {
+    const prepared = validateMessage({
+      topic: 'orders',
+      properties: { p: 'v'.repeat(16 * 1024 - 1 - 60) },
+      body: 'x',
+    });
+    expect(() => assertPropertyLimits(prepared)).not.toThrow();
+    (prepared.properties as Record<string, string>).traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+    const error = validationError(() => assertPropertyLimits(prepared));
+    expect(error).toMatchObject({ code: ErrorCode.MESSAGE_INVALID, field: 'properties', topic: 'orders' });
   });
 
   it('accepts a 63-byte message group and an empty body only when allowEmptyBody is set', () => {
