@@ -16,7 +16,8 @@ registerLogRecordSender((topic, record) => {
   if (!shared || shared.closed) return;
   if (shipping?.producer !== shared) {
     shipping?.packer.close();
-    shipping = { producer: shared, packer: new Packer(shared) };
+    // Packs up to the body limit, so that any line a plain message could carry still ships.
+    shipping = { producer: shared, packer: new Packer(shared, { maxBytes: shared.config.maxBodyBytes }) };
   }
   shipping.packer.add(
     topic,
