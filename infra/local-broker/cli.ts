@@ -12,6 +12,12 @@ Options:
   --topics <file>        JSON file mapping topic names to NORMAL, FIFO, DELAY, TRANSACTION or MIXED
                          (default infra/local-broker/topics.json)
   --credentials <AK:SK>  only accept requests signed with this key pair; repeat for more pairs
+  --queues <n>           queues per topic (default 8)
+  --new-group-start <last|oldest>
+                         where a new consumer group starts: the newest message of each queue, like
+                         the proxy (default), or the oldest stored message
+  --proxy-mode <cluster|local>
+                         answer a multi-message send like a cluster-mode (default) or local-mode proxy
   -h, --help             show this help
 `;
 
@@ -22,6 +28,9 @@ const ARGUMENTS = {
   host: { type: 'string' },
   topics: { type: 'string' },
   credentials: { type: 'string', multiple: true },
+  queues: { type: 'string' },
+  'new-group-start': { type: 'string' },
+  'proxy-mode': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -45,7 +54,28 @@ function parseOptions(argv: string[]): LocalBrokerOptions | 'help' {
     }
     credentials = { ...credentials, [pair.slice(0, separator)]: pair.slice(separator + 1) };
   }
-  return { port, host: parsed.host, topics: parsed.topics, credentials };
+  const options: LocalBrokerOptions = { port, host: parsed.host, topics: parsed.topics, credentials };
+  if (parsed.queues !== undefined) {
+    if (!/^\d+$/.test(parsed.queues) || Number(parsed.queues) < 1 || Number(parsed.queues) > 1024) {
+      throw new UsageError(`--queues must be a number from 1 to 1024, got "${parsed.queues}"`);
+    }
+    options.queuesPerTopic = Number(parsed.queues);
+  }
+  const start = parsed['new-group-start'];
+  if (start !== undefined) {
+    if (start !== 'last' && start !== 'oldest') {
+      throw new UsageError(`--new-group-start must be last or oldest, got "${start}"`);
+    }
+    options.newGroupStart = start;
+  }
+  const mode = parsed['proxy-mode'];
+  if (mode !== undefined) {
+    if (mode !== 'cluster' && mode !== 'local') {
+      throw new UsageError(`--proxy-mode must be cluster or local, got "${mode}"`);
+    }
+    options.proxyMode = mode;
+  }
+  return options;
 }
 
 async function main(): Promise<void> {

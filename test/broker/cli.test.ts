@@ -52,7 +52,17 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): Running {
 
 describe('npm run broker (cli.ts)', () => {
   it('prints the listening line, logs each stored message and stops on SIGTERM with exit 0', async () => {
-    const broker = run(['infra/local-broker/cli.ts', '--port', '0']);
+    const broker = run([
+      'infra/local-broker/cli.ts',
+      '--port',
+      '0',
+      '--queues',
+      '4',
+      '--new-group-start',
+      'oldest',
+      '--proxy-mode',
+      'local',
+    ]);
     try {
       const listening = await broker.waitForLine(/listening on 127\.0\.0\.1:\d+/);
       const endpoint = /listening on (127\.0\.0\.1:\d+)/.exec(listening)?.[1] ?? '';
@@ -84,12 +94,18 @@ describe('npm run broker (cli.ts)', () => {
     const badPort = run(['infra/local-broker/cli.ts', '--port', 'http']);
     const unknown = run(['infra/local-broker/cli.ts', '--prot', '1']);
     const credentials = run(['infra/local-broker/cli.ts', '--credentials', 'only-a-key']);
+    const start = run(['infra/local-broker/cli.ts', '--new-group-start', 'end']);
+    const queues = run(['infra/local-broker/cli.ts', '--queues', '0']);
     expect((await badPort.exited).code).toBe(2);
     expect(badPort.lines[0]).toBe('error: --port must be a number from 0 to 65535, got "http"');
     expect((await unknown.exited).code).toBe(2);
     expect(unknown.lines[0]).toMatch(/^error: Unknown option '--prot'/);
     expect((await credentials.exited).code).toBe(2);
     expect(credentials.lines[0]).toMatch(/--credentials must look like ACCESS_KEY:SECRET/);
+    expect((await start.exited).code).toBe(2);
+    expect(start.lines[0]).toBe('error: --new-group-start must be last or oldest, got "end"');
+    expect((await queues.exited).code).toBe(2);
+    expect(queues.lines[0]).toBe('error: --queues must be a number from 1 to 1024, got "0"');
     expect(badPort.lines).toContain('Usage: npm run broker -- [options]');
   });
 
