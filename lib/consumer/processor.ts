@@ -206,44 +206,58 @@ function errorText(error: unknown): string {
   return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
 }
 
+type RunResult<R> = { ok: true; result: R } | { ok: false; error: unknown };
+const LATE = Symbol('late');
+
+/**
+ * The batch's handler deadline: one timer and one abort signal for every handler of the batch (they
+ * share the deadline), and a promise that settles when it passes.
+ */
+function deadlineWatch(deadline: number) {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof LATE>((resolve) => {
+    timer = setTimeout(
+      () => {
+        controller.abort(
+          new TimeoutError(ErrorCode.TIMEOUT, 'the handler did not finish before the deadline'),
+        );
+        resolve(LATE);
+      },
+      // setTimeout fires at once past 2^31 - 1 ms; a deadline that far away is as good as none.
+      Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())),
+    );
+  });
+  return { signal: controller.signal, expired, stop: () => clearTimeout(timer) };
+}
+
 /** Runs one handler, settled by its own result or by the handler deadline, whichever comes first. */
 async function runOne<R>(
   message: ReceivedMessage,
   handler: MessageHandler<R>,
   attempt: number,
   deadline: number,
-): Promise<{ ok: true; result: R } | { ok: false; error: unknown }> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<{ ok: false; error: unknown }>((resolve) => {
-    timer = setTimeout(
-      () => {
-        const error = new TimeoutError(ErrorCode.TIMEOUT, 'the handler did not finish before the deadline', {
-          topic: message.topic,
-          ...(message.messageId !== undefined && { messageId: message.messageId }),
-        });
-        controller.abort(error);
-        resolve({ ok: false, error });
-      },
-      // setTimeout fires at once past 2^31 - 1 ms; a deadline that far away is as good as none.
-      Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())),
-    );
-  });
-  const run = (async () => {
+  watch: ReturnType<typeof deadlineWatch>,
+): Promise<RunResult<R>> {
+  const run = (async (): Promise<RunResult<R>> => {
     try {
       const result = await runWithTraceparent(message.traceparent, () =>
-        handler(message, { attempt, deadline, signal: controller.signal }),
+        handler(message, { attempt, deadline, signal: watch.signal }),
       );
-      return { ok: true as const, result };
+      return { ok: true, result };
     } catch (error) {
-      return { ok: false as const, error };
+      return { ok: false, error };
     }
   })();
-  try {
-    return await Promise.race([run, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const outcome = await Promise.race([run, watch.expired]);
+  if (outcome !== LATE) return outcome;
+  return {
+    ok: false,
+    error: new TimeoutError(ErrorCode.TIMEOUT, 'the handler did not finish before the deadline', {
+      topic: message.topic,
+      ...(message.messageId !== undefined && { messageId: message.messageId }),
+    }),
+  };
 }
 
 function notStarted(message: ReceivedMessage, why: string): RocketMQError {
@@ -269,18 +283,22 @@ async function runHandlers<R>(
 ): Promise<void> {
   const busyGroups = new Set<string>();
   const failedGroups = new Set<string>();
-  const pending = [...slots];
+  const started = new Array<boolean>(slots.length).fill(false);
+  // Every slot before `next` has started; a slot after it may have started ahead of a blocked group.
+  let next = 0;
+  let left = slots.length;
   let running = 0;
+  const watch = deadlineWatch(options.handlerDeadline);
   await new Promise<void>((resolve) => {
     const pump = () => {
-      for (let index = 0; index < pending.length && running < options.concurrency; ) {
-        const slot = pending[index] as Slot<R>;
+      while (next < slots.length && started[next]) next++;
+      for (let index = next; index < slots.length && running < options.concurrency; index++) {
+        if (started[index]) continue;
+        const slot = slots[index] as Slot<R>;
         const group = slot.message.messageGroup;
-        if (group !== undefined && busyGroups.has(group)) {
-          index++;
-          continue;
-        }
-        pending.splice(index, 1);
+        if (group !== undefined && busyGroups.has(group)) continue;
+        started[index] = true;
+        left--;
         if (group !== undefined && failedGroups.has(group)) {
           fail(slot, notStarted(slot.message, `an earlier message of group ${group} failed`), true);
           continue;
@@ -291,7 +309,7 @@ async function runHandlers<R>(
         }
         running++;
         if (group !== undefined) busyGroups.add(group);
-        void runOne(slot.message, handler, slot.attempt, options.handlerDeadline).then((result) => {
+        void runOne(slot.message, handler, slot.attempt, options.handlerDeadline, watch).then((result) => {
           running--;
           if (group !== undefined) busyGroups.delete(group);
           if (result.ok) {
@@ -308,7 +326,7 @@ async function runHandlers<R>(
           pump();
         });
       }
-      if (running === 0 && pending.length === 0) resolve();
+      if (running === 0 && left === 0) resolve();
     };
     const fail = (slot: Slot<R>, error: unknown, spared: boolean) => {
       slot.outcome = { message: slot.message, status: 'failed', attempt: slot.attempt, error };
@@ -316,6 +334,7 @@ async function runHandlers<R>(
     };
     pump();
   });
+  watch.stop();
 }
 
 function forwardMessage(slot: Slot<ReceivedMessage | unknown>, topic: string, attempts: number): Message {

@@ -1,4 +1,4 @@
-import { unpack } from '../pack.js';
+import { isPack, unpack } from '../pack.js';
 import { parseTraceparent } from '../triggers/traceparent.js';
 import { ReceivedMessage } from './received.js';
 
@@ -8,6 +8,7 @@ import { ReceivedMessage } from './received.js';
  * stays the message it is. Throws the EventError of `unpack` for a corrupt pack.
  */
 export function unpackMessage(message: ReceivedMessage): ReceivedMessage[] {
+  if (!isPack(message.userProperties)) return [message];
   const records = unpack({ body: message.body, properties: message.userProperties, keys: message.keys });
   if (records.length === 1 && records[0]?.pack === undefined) return [message];
   return records.map((record) => {
