@@ -21,7 +21,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import protobuf from 'protobufjs/light.js';
+import protobuf from 'protobufjs/minimal.js';
 import { PublishingMessage, Producer as RawProducer } from 'rocketmq-client-nodejs';
 import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import servicePb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
@@ -546,6 +546,8 @@ function table(result: Awaited<ReturnType<typeof main>>): string {
 
 async function main() {
   const { n, rounds, concurrency, quick } = options();
+  // The producers' JSON logs would drown the tables; read when each producer creates its logger.
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   mkdirSync(WORK_DIR, { recursive: true });
   const broker = await startBrokerProcess();
   try {

@@ -1,48 +1,46 @@
-import protobuf from 'protobufjs/light.js';
-import descriptor from './descriptor.json' with { type: 'json' };
+import { apache } from './messages.js';
 
 /**
- * The protobuf types of SendMessage and QueryRoute, from a descriptor generated out of the `.proto`
- * files the official client ships (`infra/build/lean-proto.ts`). protobufjs builds an encoder and a
- * decoder per type from it; field names are camelCase.
+ * The protobuf types of SendMessage and QueryRoute: static encoders and decoders that protobufjs's
+ * generator wrote from the `.proto` files the official client ships (infra/build/lean-proto.ts). They
+ * take and return plain objects with camelCase field names.
  */
 
-const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
-const lookup = (name: string) => root.lookupType(`apache.rocketmq.v2.${name}`);
+const v2 = apache.rocketmq.v2;
 
-export const SendMessageRequestType = lookup('SendMessageRequest');
-export const SendMessageResponseType = lookup('SendMessageResponse');
-export const QueryRouteRequestType = lookup('QueryRouteRequest');
-export const QueryRouteResponseType = lookup('QueryRouteResponse');
+export const SendMessageRequestType = v2.SendMessageRequest;
+export const SendMessageResponseType = v2.SendMessageResponse;
+export const QueryRouteRequestType = v2.QueryRouteRequest;
+export const QueryRouteResponseType = v2.QueryRouteResponse;
 
-/** The numeric value of an enum member, read from the descriptor so it cannot drift from the `.proto`. */
-function enumValue(enumName: string, member: string): number {
-  const value = root.lookupEnum(`apache.rocketmq.v2.${enumName}`).values[member];
-  if (value === undefined) throw new Error(`descriptor has no ${enumName}.${member}`);
+/** The numeric value of an enum member, from the generated code so it cannot drift from the `.proto`. */
+function enumValue(values: Readonly<Record<string, number>>, member: string): number {
+  const value = values[member];
+  if (value === undefined) throw new Error(`generated protobuf code has no enum member ${member}`);
   return value;
 }
 
 /** Status codes (`apache.rocketmq.v2.Code`) the transport acts on. */
 export const Code = {
-  OK: enumValue('Code', 'OK'),
-  MULTIPLE_RESULTS: enumValue('Code', 'MULTIPLE_RESULTS'),
-  MESSAGE_NOT_FOUND: enumValue('Code', 'MESSAGE_NOT_FOUND'),
+  OK: enumValue(v2.Code, 'OK'),
+  MULTIPLE_RESULTS: enumValue(v2.Code, 'MULTIPLE_RESULTS'),
+  MESSAGE_NOT_FOUND: enumValue(v2.Code, 'MESSAGE_NOT_FOUND'),
 };
 export const Permission = {
-  WRITE: enumValue('Permission', 'WRITE'),
-  READ_WRITE: enumValue('Permission', 'READ_WRITE'),
+  WRITE: enumValue(v2.Permission, 'WRITE'),
+  READ_WRITE: enumValue(v2.Permission, 'READ_WRITE'),
 };
 export const MessageType = {
-  NORMAL: enumValue('MessageType', 'NORMAL'),
-  FIFO: enumValue('MessageType', 'FIFO'),
-  DELAY: enumValue('MessageType', 'DELAY'),
+  NORMAL: enumValue(v2.MessageType, 'NORMAL'),
+  FIFO: enumValue(v2.MessageType, 'FIFO'),
+  DELAY: enumValue(v2.MessageType, 'DELAY'),
 };
 export const AddressScheme = {
-  IPV4: enumValue('AddressScheme', 'IPv4'),
-  IPV6: enumValue('AddressScheme', 'IPv6'),
-  DOMAIN_NAME: enumValue('AddressScheme', 'DOMAIN_NAME'),
+  IPV4: enumValue(v2.AddressScheme, 'IPv4'),
+  IPV6: enumValue(v2.AddressScheme, 'IPv6'),
+  DOMAIN_NAME: enumValue(v2.AddressScheme, 'DOMAIN_NAME'),
 };
-export const Encoding = { IDENTITY: enumValue('Encoding', 'IDENTITY') };
+export const Encoding = { IDENTITY: enumValue(v2.Encoding, 'IDENTITY') };
 
 /** An int64 as protobufjs decodes it: a number, or a Long when the `long` package is loaded. */
 export type Int64 = number | { toNumber(): number };
