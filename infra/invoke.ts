@@ -13,6 +13,8 @@ Options:
   -f, --function <name>    order-confirmation | object-fanout | metrics-reporter | order-fulfilment
   -p, --path <file|->      the event, as a JSON file or "-" for stdin
       --platform <fc|aws>  fc (default): Buffer event + FC context; aws: Lambda event + context
+                           (aws with an FC RocketMQ event: its messages go on the embedded broker
+                           and a polling function runs on a scheduled event)
       --fc-http <3|2>      FC HTTP shape: 3 (default) event handler, 2 (request, response, context)
       --env-file <file>    load environment variables from a dotenv file first
       --timeout <seconds>  the function's timeout (default 60)
