@@ -1,4 +1,4 @@
-import { ErrorCode, EventError, MessageValidationError, RocketMQError } from './errors.js';
+import { ConfigError, ErrorCode, EventError, MessageValidationError, RocketMQError } from './errors.js';
 import { type Message, type PreparedMessage, validateMessage } from './message.js';
 import type { Producer } from './producer/producer.js';
 
@@ -214,10 +214,7 @@ interface OpenPack {
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      `packer ${name} must be a positive integer, got ${value}`,
-    );
+    throw new ConfigError(`packer ${name} must be a positive integer, got ${value}`);
   }
   return value;
 }
@@ -247,14 +244,11 @@ export class Packer {
     this.#maxRecords = positiveInteger(options.maxRecords, PACKER_DEFAULTS.maxRecords, 'maxRecords');
     this.#maxBytes = positiveInteger(options.maxBytes, Math.min(PACKER_DEFAULTS.maxBytes, limit), 'maxBytes');
     if (this.#maxBytes > limit) {
-      throw new RocketMQError(
-        ErrorCode.CONFIG_INVALID,
-        `packer maxBytes ${this.#maxBytes} is over the producer's maxBodyBytes ${limit}`,
-      );
+      throw new ConfigError(`packer maxBytes ${this.#maxBytes} is over the producer's maxBodyBytes ${limit}`);
     }
     this.#maxAgeMs = positiveInteger(options.maxAgeMs, PACKER_DEFAULTS.maxAgeMs, 'maxAgeMs');
     if (options.mode !== undefined && options.mode !== 'oneway' && options.mode !== 'async') {
-      throw new RocketMQError(ErrorCode.CONFIG_INVALID, `packer mode must be 'oneway' or 'async'`);
+      throw new ConfigError(`packer mode must be 'oneway' or 'async'`);
     }
     this.#mode = options.mode ?? 'oneway';
     this.#plainWhenSingle = options.plainWhenSingle ?? true;
@@ -268,10 +262,7 @@ export class Packer {
       0,
     );
     if (propertyBytes > MAX_PACK_PROPERTY_BYTES) {
-      throw new RocketMQError(
-        ErrorCode.CONFIG_INVALID,
-        `packer properties are ${propertyBytes} bytes, over ${MAX_PACK_PROPERTY_BYTES}`,
-      );
+      throw new ConfigError(`packer properties are ${propertyBytes} bytes, over ${MAX_PACK_PROPERTY_BYTES}`);
     }
     this.#onError = options.onError;
     this.#unregister = producer.onDrain(() => this.flush());
