@@ -176,6 +176,46 @@ describe('Packer', () => {
   });
 });
 
+describe('Packer failures', () => {
+  it('mode async hands packs to sendAsync and reports a failed one to onError with its record count', async () => {
+    const failures: { code: string; records: number }[] = [];
+    // A fake transport whose every send fails with a broker verdict (not retried).
+    const transport: Transport = {
+      generation: 0,
+      answers: 0,
+      send: async () => {
+        throw Object.assign(new Error('[request-id=x, response-code=40402] no such topic'), { code: 40402 });
+      },
+      reset: () => false,
+      forgetTopic: () => undefined,
+      warmUp: async () => undefined,
+      close: async () => undefined,
+    };
+    const producer = createProducer({ endpoints: 'fake:1', transportFactory: () => transport });
+    opened.push(producer);
+    const packer = new Packer(producer, {
+      mode: 'async',
+      onError: (error, pack) => failures.push({ code: error.code, records: pack.records }),
+    });
+    for (let i = 0; i < 3; i++) packer.add('metrics', { body: `r${i}` });
+    await producer.drain();
+    expect(failures).toEqual([{ code: ErrorCode.TOPIC_NOT_FOUND, records: 3 }]);
+    expect(producer.stats().async.failed).toBe(1);
+  });
+
+  it('a flush on a closed producer reports PRODUCER_CLOSED instead of throwing', async () => {
+    const { producer } = recordingProducer();
+    const failures: string[] = [];
+    const packer = new Packer(producer, { onError: (error) => failures.push(error.code) });
+    packer.add('metrics', { body: 'late' });
+    await producer.shutdown();
+    // shutdown drained, so the record went out; a record added now meets a closed producer.
+    packer.add('metrics', { body: 'after shutdown' });
+    expect(() => packer.flush()).not.toThrow();
+    expect(failures).toEqual([ErrorCode.PRODUCER_CLOSED]);
+  });
+});
+
 describe('unpack', () => {
   it('passes a message that is not a pack through as one record', () => {
     const records = unpack({ body: Buffer.from('hello'), properties: { region: 'x' }, keys: ['k'] });
