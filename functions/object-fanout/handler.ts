@@ -46,7 +46,7 @@ export async function fanOutObjects(event: unknown, invocation: Invocation): Pro
       { deadline: invocation.deadline },
     );
   }
-  await invocation.producer.drain({ deadline: invocation.deadline, invocationOnly: true });
+  await invocation.drain();
   // The spool is this instance's /tmp: while the broker answers, resend what earlier invocations left.
   if (invocation.producer.spool && result.failed === 0) {
     const report = await invocation.producer.redeliverSpool({ deadline: invocation.deadline });

@@ -18,6 +18,13 @@ export interface Invocation {
   remainingMs(): number;
   producer: Producer;
   logger: Logger;
+  /**
+   * Drains the sends this invocation started, bounded so that the handler still returns in time: until
+   * {@link deadline} plus half the margin (the other half is left for returning). The wrappers call it
+   * after the handler; a handler that needs the outcomes of its async sends before it returns calls it
+   * itself.
+   */
+  drain(): Promise<DrainResult>;
 }
 
 /** Time kept back from the platform's limit: 10 % of it, at least 100 ms and at most 1 s. */
@@ -34,14 +41,20 @@ export function invocationWindow(
   return { deadline: now + Math.max(0, remainingMs - marginMs), marginMs };
 }
 
-export function createInvocation(fields: Omit<Invocation, 'remainingMs'>): Invocation {
-  return { ...fields, remainingMs: () => Math.max(0, fields.deadline - Date.now()) };
+export function createInvocation(fields: Omit<Invocation, 'remainingMs' | 'drain'>): Invocation {
+  const invocation: Invocation = {
+    ...fields,
+    remainingMs: () => Math.max(0, fields.deadline - Date.now()),
+    drain: () => drainInvocation(invocation),
+  };
+  return invocation;
 }
 
 /**
  * Drains the producer before the handler returns: the platform freezes the instance right after, and
- * a send still open then may never finish. Bounded by the invocation's deadline plus half the margin:
- * the other half is left for what expiry does to sends still open (callbacks, spool writes).
+ * a send still open then may never finish. Bounded by the invocation's deadline plus half the margin
+ * (the drain itself keeps time back for expiring open sends and persisting them); the other half is
+ * left for returning.
  */
 export async function drainInvocation(invocation: Invocation): Promise<DrainResult> {
   const result = await invocation.producer.drain({

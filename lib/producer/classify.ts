@@ -84,6 +84,16 @@ const LOCAL_CHECKS: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/not running/i, ErrorCode.PRODUCER_CLOSED],
 ];
 
+/**
+ * A verdict on the message that arrives dressed as something else: an empty body is answered 41302 by a
+ * proxy since 5.3.2 and, before that, by a cluster-mode proxy with 50001 and the broker's remark "the
+ * message is illegal…" (the proxy maps the broker's code to an internal error). A resend gets the same
+ * answer, so neither is retried.
+ */
+function isMessageVerdict(status: number, text: string): boolean {
+  return status === 41302 || (status === 50001 && /the message is illegal/i.test(text));
+}
+
 /** Strips the client's `[request-id=undefined, response-code=40402] ` prefix, which carries nothing. */
 function brokerMessage(message: string): string {
   return message.replace(/^\[request-id=[^,]*, response-code=\d+\]\s*/, '');
@@ -128,12 +138,13 @@ export function classifyError(error: unknown, context: ClassifyContext): RocketM
   }
   const numeric = (error as { code?: unknown }).code;
   if (typeof numeric === 'number' && numeric >= 10000) {
-    const code = brokerStatusToCode(numeric);
-    return new RocketMQError(
-      code,
-      `broker rejected the send to ${context.topic}: ${brokerMessage(error.message)}`,
-      { ...details, status: numeric, mayBeStored: brokerStatusMayBeStored(code) },
-    );
+    const text = brokerMessage(error.message);
+    const code = isMessageVerdict(numeric, text) ? ErrorCode.MESSAGE_INVALID : brokerStatusToCode(numeric);
+    return new RocketMQError(code, `broker rejected the send to ${context.topic}: ${text}`, {
+      ...details,
+      status: numeric,
+      mayBeStored: brokerStatusMayBeStored(code),
+    });
   }
   if (typeof numeric === 'number' && 'details' in error) {
     const text = String((error as { details?: unknown }).details || error.message);

@@ -20,11 +20,13 @@ export const IN_FLIGHT_DEFAULTS: Required<InFlightLimits> = {
 interface Waiter {
   bytes: number;
   grant: () => void;
+  left: boolean;
 }
 
 export class InFlightLimiter {
   readonly #limits: Pick<Required<InFlightLimits>, 'maxInFlight' | 'maxInFlightBytes'>;
   readonly #waiters: Waiter[] = [];
+  #waiting = 0;
   #count = 0;
   #bytes = 0;
 
@@ -40,7 +42,7 @@ export class InFlightLimiter {
 
   /** Takes a slot if one is free now and nobody is queued before us. */
   tryAcquire(bytes: number): boolean {
-    if (this.#waiters.length > 0 || !this.#fits(bytes)) return false;
+    if (this.#waiting > 0 || !this.#fits(bytes)) return false;
     this.#count++;
     this.#bytes += bytes;
     return true;
@@ -51,12 +53,14 @@ export class InFlightLimiter {
    * queue (for a caller whose deadline passed first) and reports whether it was still waiting.
    */
   enqueue(bytes: number, grant: () => void): () => boolean {
-    const waiter: Waiter = { bytes, grant };
+    const waiter: Waiter = { bytes, grant, left: false };
     this.#waiters.push(waiter);
+    this.#waiting++;
+    // Marked, not spliced out, so that many callers leaving at once stay linear.
     return () => {
-      const index = this.#waiters.indexOf(waiter);
-      if (index < 0) return false;
-      this.#waiters.splice(index, 1);
+      if (waiter.left) return false;
+      waiter.left = true;
+      this.#waiting--;
       return true;
     };
   }
@@ -65,8 +69,15 @@ export class InFlightLimiter {
     this.#count--;
     this.#bytes -= bytes;
     // First come, first served: a large message at the head waits rather than being overtaken forever.
-    while (this.#waiters.length > 0 && this.#fits(this.#waiters[0]?.bytes ?? 0)) {
-      const next = this.#waiters.shift() as Waiter;
+    for (let next = this.#waiters[0]; next; next = this.#waiters[0]) {
+      if (next.left) {
+        this.#waiters.shift();
+        continue;
+      }
+      if (!this.#fits(next.bytes)) return;
+      this.#waiters.shift();
+      next.left = true;
+      this.#waiting--;
       this.#count++;
       this.#bytes += next.bytes;
       next.grant();
@@ -82,11 +93,6 @@ export class InFlightLimiter {
 export interface WindowWait {
   /** A call still waiting at this epoch ms never runs. `Infinity`: no bound of its own. */
   deadline: number;
-  /**
-   * A call also stops waiting once the window made no progress (no call on the wire succeeded) for this
-   * long while it waited: the broker is failing, not merely busy. @default no such bound
-   */
-  stallMs?: number;
   /** The error a call that stopped waiting fails with. */
   expired(reason: 'deadline' | 'stalled'): Error;
   /** Receives a function that takes the call out of the queue (returns whether it was still queued). */
@@ -95,7 +101,13 @@ export interface WindowWait {
 
 interface QueuedCall {
   turn(): void;
+  stop(reason: 'deadline' | 'stalled'): void;
+  /** When it joined the queue (performance.now()). */
+  enqueued: number;
+  /** Its own deadline's timer, if it has one. */
   timer: NodeJS.Timeout | undefined;
+  /** Left the queue (its deadline came, or its send ended) before its turn. */
+  left: boolean;
 }
 
 /**
@@ -103,21 +115,30 @@ interface QueuedCall {
  * client makes one gRPC call per message, and a burst of thousands of calls at once only queues them
  * inside the client, where their attempt timeouts run out and trigger retries that duplicate messages.
  * A waiting call's own send timeout has not started: it starts when the call goes on the wire.
+ *
+ * A call stops waiting when its own deadline comes, or when the window stalls: no call on the wire
+ * succeeded for `stallMs` while it waited — the broker is failing, not merely busy. Calls wait in order,
+ * so the oldest one stalls first, and one timer for the head of the queue watches for it.
  */
 export class SendWindow {
   readonly #size: number;
+  readonly #stallMs: number;
   readonly #queue: QueuedCall[] = [];
+  #head = 0;
+  #waiting = 0;
   #active = 0;
   /** When a call on the wire last succeeded, or the window last went from idle to busy. */
   #lastProgress = performance.now();
+  #stallTimer: NodeJS.Timeout | undefined;
 
-  constructor(size: number) {
+  constructor(size: number, stallMs: number) {
     this.#size = size;
+    this.#stallMs = stallMs;
   }
 
   run<T>(task: () => Promise<T>, wait: WindowWait): Promise<T> {
     const start = () => {
-      if (this.#active === 0 && this.#queue.length === 0) this.#lastProgress = performance.now();
+      if (this.#active === 0 && this.#waiting === 0) this.#lastProgress = performance.now();
       this.#active++;
       return task().then(
         (value) => {
@@ -131,54 +152,92 @@ export class SendWindow {
         },
       );
     };
-    if (this.#active < this.#size && this.#queue.length === 0) return start();
+    if (this.#active < this.#size && this.#waiting === 0) return start();
+    if (Date.now() >= wait.deadline) return Promise.reject(wait.expired('deadline'));
     return new Promise<T>((resolve, reject) => {
       const call: QueuedCall = {
-        turn: () => {
-          clearTimeout(call.timer);
-          start().then(resolve, reject);
+        turn: () => start().then(resolve, reject),
+        stop: (reason) => {
+          if (leave()) reject(wait.expired(reason));
         },
+        enqueued: performance.now(),
         timer: undefined,
+        left: false,
       };
+      // Marked, not spliced out: thousands of sends leaving at a drain's deadline must not cost O(n²).
       const leave = () => {
-        const index = this.#queue.indexOf(call);
-        if (index < 0) return false;
-        this.#queue.splice(index, 1);
+        if (call.left) return false;
+        call.left = true;
+        this.#waiting--;
         clearTimeout(call.timer);
         return true;
       };
-      const enqueued = performance.now();
-      const arm = () => {
-        const now = Date.now();
-        let wake = wait.deadline - now;
-        if (wait.stallMs !== undefined) {
-          const quietSince = Math.max(this.#lastProgress, enqueued);
-          const stalledIn = quietSince + wait.stallMs - performance.now();
-          if (stalledIn <= 0) {
-            if (leave()) reject(wait.expired('stalled'));
-            return;
-          }
-          wake = Math.min(wake, stalledIn);
-        }
-        if (wake <= 0) {
-          if (leave()) reject(wait.expired('deadline'));
-          return;
-        }
-        if (Number.isFinite(wake)) call.timer = setTimeout(arm, wake);
-      };
+      if (Number.isFinite(wait.deadline)) {
+        call.timer = setTimeout(() => call.stop('deadline'), wait.deadline - Date.now());
+      }
       this.#queue.push(call);
-      arm();
+      this.#waiting++;
+      this.#armStallTimer();
       wait.queued?.(leave);
     });
   }
 
+  /** The first call still waiting, dropping the ones that left from the front of the queue. */
+  #first(): QueuedCall | undefined {
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    while (this.#head < this.#queue.length) {
+      const call = this.#queue[this.#head] as QueuedCall;
+      if (!call.left) return call;
+      this.#head++;
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+    return undefined;
+  }
+
+  #armStallTimer(): void {
+    if (this.#stallTimer) return;
+    const first = this.#first();
+    if (!first) return;
+    const stallsIn = Math.max(this.#lastProgress, first.enqueued) + this.#stallMs - performance.now();
+    this.#stallTimer = setTimeout(
+      () => {
+        this.#stallTimer = undefined;
+        for (let call = this.#first(); call; call = this.#first()) {
+          if (Math.max(this.#lastProgress, call.enqueued) + this.#stallMs > performance.now()) break;
+          call.stop('stalled');
+        }
+        this.#armStallTimer();
+      },
+      Math.max(0, stallsIn),
+    );
+  }
+
   #next(): void {
     this.#active--;
-    this.#queue.shift()?.turn();
+    const call = this.#first();
+    if (!call) return;
+    call.left = true;
+    this.#waiting--;
+    this.#head++;
+    clearTimeout(call.timer);
+    call.turn();
+    if (this.#waiting === 0 && this.#stallTimer) {
+      clearTimeout(this.#stallTimer);
+      this.#stallTimer = undefined;
+    }
   }
 
   /** Calls waiting for their turn. */
   get waiting(): number {
-    return this.#queue.length;
+    return this.#waiting;
+  }
+
+  /** How long calls have been on the wire without one succeeding (0 while none is on the wire). */
+  stalledFor(): number {
+    return this.#active === 0 ? 0 : performance.now() - this.#lastProgress;
   }
 }

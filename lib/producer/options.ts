@@ -19,8 +19,9 @@ export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
   transportFactory?: TransportFactory;
   /**
    * How long before a drain's deadline open async sends are expired when there is a spool, so that the
-   * spool can make their records durable before the drain returns. Never more than half the time a
-   * drain has. Env `ROCKETMQ_SPOOL_RESERVE_MS`. @default 100
+   * spool can make their records durable before the drain returns; the drain adds the time that
+   * expiring its open sends takes (measured) and the spool's own recent flush times when longer. Never
+   * more than three quarters of the time a drain has. Env `ROCKETMQ_SPOOL_RESERVE_MS`. @default 100
    */
   spoolReserveMs?: number;
 }

@@ -1,6 +1,6 @@
 import type { RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
-import { timeoutError } from './deadline.js';
+import { expiryError } from './deadline.js';
 import type { SendTrace } from './observe.js';
 import type { PendingSend } from './pending.js';
 import type { SendCallback, SendFailure, SendResult } from './types.js';
@@ -53,6 +53,10 @@ export class AsyncSendJob implements PendingSend {
     return this.#state === 'open';
   }
 
+  get waiting(): boolean {
+    return this.#state === 'open' && !this.wired;
+  }
+
   succeed(result: SendResult): void {
     if (this.#state !== 'open') return;
     this.#state = 'done';
@@ -85,7 +89,7 @@ export class AsyncSendJob implements PendingSend {
   expire(): boolean {
     if (this.#state !== 'open') return false;
     this.leaveQueue();
-    this.fail(timeoutError(this.message.topic, 'async send', this.wired));
+    this.fail(expiryError(this.message.topic, this.wired));
     return true;
   }
 
@@ -123,6 +127,8 @@ export class OnewaySendJob implements PendingSend {
   untrack: () => void = () => undefined;
   #open = true;
   #finish!: () => void;
+  /** Whether the request went on the wire. */
+  wired = false;
   leaveQueue: () => void = () => undefined;
 
   constructor(trace: SendTrace, hooks: JobHooks) {
@@ -135,6 +141,10 @@ export class OnewaySendJob implements PendingSend {
 
   get open(): boolean {
     return this.#open;
+  }
+
+  get waiting(): boolean {
+    return this.#open && !this.wired;
   }
 
   succeed(result: SendResult): void {

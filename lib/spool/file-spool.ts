@@ -25,8 +25,13 @@ const BROKER_VERDICTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 /** A partial file older than this was left by a process that died while writing it. */
 const ABANDONED_PARTIAL_MS = 30_000;
-/** One flush writes at most this much; a larger backlog goes out in several flushes, one at a time. */
-const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
+/** One flush writes at most this much; a larger backlog goes out in several flushes. */
+const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
+/**
+ * Flushes under way at once. Two let one write while the other waits for its sync; more would only
+ * queue on the same disk.
+ */
+const MAX_FLUSHERS = 2;
 
 /**
  * The file operations the spool uses. Replaceable for fault injection in tests (a full disk, a path
@@ -87,8 +92,8 @@ function newSegmentName(): string {
 /**
  * Failed messages kept on local disk, written by group commit: the records handed to `append` while a
  * flush is under way go to disk together in the next one, as one segment file — one write, one
- * `fdatasync`, one rename and one directory sync however many records it holds, and one flush at a
- * time. `append` resolves only once its record is durable under its final name, so what a caller was
+ * `fdatasync`, one rename and one directory sync however many records it holds, with at most two
+ * flushes at a time. `append` resolves only once its record is durable under its final name, so what a caller was
  * told is spooled survives a crash the moment it is told. Each line of a segment checks itself (CRC-32);
  * a torn or corrupt line is moved to `quarantine/` on read, never resent and never a crash.
  */
@@ -98,8 +103,10 @@ export class FileSpool implements Spool {
   readonly #fs: SpoolFileSystem;
   #ready: Promise<void> | undefined;
   #queue: QueuedRecord[] = [];
-  #flushing: Promise<void> | undefined;
+  #flushers = 0;
+  #flushScheduled = false;
   #redelivering: Promise<RedeliverReport> | undefined;
+  #flushEstimateMs = 0;
 
   constructor(options: FileSpoolOptions = {}) {
     this.dir = options.dir ?? process.env.ROCKETMQ_SPOOL_DIR ?? DEFAULT_SPOOL_DIR;
@@ -144,7 +151,7 @@ export class FileSpool implements Spool {
     }
   }
 
-  /** Runs flushes one after another while records are queued. */
+  /** One flusher: writes what is queued, one segment at a time, until the queue is empty. */
   async #flushLoop(): Promise<void> {
     while (this.#queue.length > 0) {
       let bytes = 0;
@@ -155,15 +162,44 @@ export class FileSpool implements Spool {
       }
       const batch = this.#queue.splice(0, count);
       const file = newSegmentName();
+      const started = performance.now();
       try {
         await this.#ensureDirs();
         await this.#writeSegment(this.dir, file, batch.map((queued) => queued.line).join(''));
+        this.#noteFlush(performance.now() - started);
         for (const [index, queued] of batch.entries()) queued.resolve(`${file}:${index}`);
       } catch (error) {
         for (const queued of batch) queued.reject(error);
       }
     }
-    this.#flushing = undefined;
+  }
+
+  /**
+   * Starts a flusher, on the next microtask so that every append of the current tick joins its flush,
+   * unless {@link MAX_FLUSHERS} already run: a second one writes while the first waits for its sync.
+   */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#flushers >= MAX_FLUSHERS) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      if (this.#queue.length === 0) return;
+      this.#flushers++;
+      void this.#flushLoop().finally(() => {
+        this.#flushers--;
+        if (this.#queue.length > 0) this.#scheduleFlush();
+      });
+    });
+  }
+
+  /** The slowest recent flush, decaying: a disk that was slow a moment ago is likely slow still. */
+  #noteFlush(ms: number): void {
+    this.#flushEstimateMs = Math.max(ms, this.#flushEstimateMs * 0.8);
+  }
+
+  /** How long a flush has taken lately, in ms (0 before the first one). */
+  get flushEstimateMs(): number {
+    return this.#flushEstimateMs;
   }
 
   /**
@@ -178,8 +214,7 @@ export class FileSpool implements Spool {
         resolve,
         reject: (cause) => reject(spoolError('write a record to', this.dir, cause, message.topic)),
       });
-      // Started on the next microtask, so that every append of the current tick joins the first flush.
-      this.#flushing ??= Promise.resolve().then(() => this.#flushLoop());
+      this.#scheduleFlush();
     });
   }
 

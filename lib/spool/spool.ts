@@ -48,6 +48,11 @@ export type SpoolSender = (message: PreparedMessage) => Promise<unknown>;
  */
 export interface Spool {
   append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string>;
+  /**
+   * How long making appended records durable has taken lately (ms): a drain keeps at least this much
+   * time back for the spool. Optional; without it the producer's `spoolReserveMs` counts alone.
+   */
+  readonly flushEstimateMs?: number;
   /** Readable records, oldest first. */
   list(): Promise<SpoolRecord[]>;
   redeliver(send: SpoolSender, options?: RedeliverOptions): Promise<RedeliverReport>;
