@@ -39,6 +39,8 @@ interface Entry {
 }
 
 const consumers = new Map<string, Entry>();
+/** Keys whose client was discarded after a failure: the next one gets fresh connections. */
+const replaced = new Set<string>();
 
 function keyOf(key: ConsumerKey, endpoints: string, namespace: string): string {
   return JSON.stringify([endpoints, namespace, key.consumerGroup, key.topic, key.tag, key.awaitDurationMs]);
@@ -52,9 +54,12 @@ async function shutdownQuietly(client: SimpleConsumer): Promise<void> {
   }
 }
 
-async function startClient(key: ConsumerKey): Promise<SimpleConsumer> {
+async function startClient(key: ConsumerKey, fresh: boolean): Promise<SimpleConsumer> {
   const config = resolveConfig(key.client);
   const { SimpleConsumer: Client } = await import('rocketmq-client-nodejs');
+  const official = await import('../transport/official/client-transport.js');
+  // A replacement must not be handed the pooled connection that just went silent.
+  if (fresh) official.useFreshConnections();
   const { credentials } = config;
   const client = new Client({
     endpoints: config.endpoints,
@@ -75,6 +80,8 @@ async function startClient(key: ConsumerKey): Promise<SimpleConsumer> {
       },
     }),
   });
+  // Its shutdown then ends even when the broker cannot be reached (else it stops halfway and leaks).
+  official.makeShutdownTotal(client);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(
@@ -112,7 +119,8 @@ export function acquireConsumer(key: ConsumerKey): ConsumerHandle {
   const id = keyOf(key, config.endpoints, config.namespace);
   let entry = consumers.get(id);
   if (!entry) {
-    const created: Entry = { client: startClient(key), warm: false };
+    const fresh = replaced.delete(id);
+    const created: Entry = { client: startClient(key, fresh), warm: false };
     // A failed start is not cached: the next invocation tries again.
     created.client.catch(() => {
       if (consumers.get(id) === created) consumers.delete(id);
@@ -138,8 +146,9 @@ export function acquireConsumer(key: ConsumerKey): ConsumerHandle {
     },
     async discard() {
       if (consumers.get(id) === current) consumers.delete(id);
-      const client = await current.client.catch(() => undefined);
-      if (client) await shutdownQuietly(client);
+      replaced.add(id);
+      // In the background: a dead connection must not hold the invocation up.
+      void current.client.then(shutdownQuietly, () => undefined);
     },
   };
 }

@@ -26,6 +26,7 @@ beforeAll(async () => {
       'work-dlq': 'NORMAL',
       slow: 'NORMAL',
       warm: 'NORMAL',
+      frozen: 'NORMAL',
     },
   });
   producer = createProducer({ endpoints: broker.endpoint });
@@ -245,6 +246,35 @@ describe('pollMessages against the embedded broker', () => {
     expect(sharedConsumerCount()).toBe(0);
     await send(topic, 1);
     expect((await poll()).processed).toBe(1);
+  });
+
+  it('replaces a warm consumer whose connection went silent (a thawed instance) and still gets the messages', async () => {
+    const topic = 'frozen';
+    const consumerGroup = group();
+    await joinGroup(topic, consumerGroup);
+    // What a freeze does to a kept connection: it stays open and nothing comes back on it.
+    broker.faults.freezeConnections();
+    const producer2 = createProducer({ endpoints: broker.endpoint });
+    const { messageId: id } = await producer2.send({ topic, body: 'after the thaw' });
+    await producer2.shutdown();
+    const { logger, lines } = memoryLogger();
+    const seen: string[] = [];
+    const deadline = Date.now() + 12_000;
+    const report = await pollMessages({
+      topic,
+      consumerGroup,
+      client: client(),
+      deadline,
+      ...quick,
+      logger,
+      handler: (message) => {
+        seen.push(message.messageId ?? '');
+      },
+    });
+    expect(lines.map((line) => line.message)).toContain('receive failed on a warm consumer; replacing it');
+    expect(seen).toEqual([id]);
+    expect(report).toMatchObject({ processed: 1, acked: 1 });
+    expect(Date.now()).toBeLessThanOrEqual(deadline + 50);
   });
 
   it('rejects bad options before connecting', async () => {

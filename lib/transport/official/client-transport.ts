@@ -72,6 +72,15 @@ function installConnectionEpochs(): void {
 }
 
 /**
+ * Clients of the official library created from now on open fresh connections instead of pooled ones,
+ * which may be dead after a freeze; for the consumer's replacement client.
+ */
+export function useFreshConnections(): void {
+  installConnectionEpochs();
+  connectionEpoch++;
+}
+
+/**
  * Notes every answer the broker gives on this client's channel (routes, heartbeats, sends, whatever
  * status they carry): proof that the channel is alive, which tells a slow broker from a dead channel.
  */
@@ -94,7 +103,7 @@ function recordAnswers(client: ClientProducer, onAnswer: () => void): void {
  * skipping the steps after it (telemetry streams, channels, the 60 s idle timer), so the process never
  * exits. Bounding and swallowing that one notification makes shutdown always run to the end.
  */
-function makeShutdownTotal(client: ClientProducer): void {
+export function makeShutdownTotal(client: Pick<ClientProducer, 'getRpcClientManager'>): void {
   const rpc = client.getRpcClientManager();
   const notify = rpc.notifyClientTermination.bind(rpc);
   rpc.notifyClientTermination = (endpoints, request) =>
