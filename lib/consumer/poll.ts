@@ -6,12 +6,26 @@ import { getLogger } from '../log.js';
 import { parseTraceparent } from '../triggers/traceparent.js';
 import { BatchFailedError } from './errors.js';
 import {
+  checkProcessOptions,
   type MessageHandler,
   type MessageOutcome,
   type ProcessOptions,
   type ProcessReport,
   processMessages,
 } from './processor.js';
+
+/** The options `pollMessages` passes on to `processMessages`. */
+const PROCESS_OPTION_NAMES = [
+  'concurrency',
+  'failurePolicy',
+  'retryTopic',
+  'deadLetterTopic',
+  'maxAttempts',
+  'reserveMs',
+  'producer',
+  'logger',
+] as const;
+
 import { ReceivedMessage } from './received.js';
 import { acquireConsumer, type ConsumerHandle } from './shared-consumer.js';
 import { unpackMessage } from './unpack.js';
@@ -260,23 +274,13 @@ async function settle(
  */
 export async function pollMessages<R>(options: PollOptions<R>): Promise<PollReport> {
   const settings = resolve(options);
-  const {
-    topic: _topic,
-    consumerGroup: _group,
-    handler,
-    deadline,
-    tag: _tag,
-    maxMessages: _max,
-    batchSize: _batch,
-    invisibleDurationMs: _invisible,
-    awaitDurationMs: _await,
-    idleRounds: _idle,
-    settleReserveMs: _settle,
-    backoffBaseMs: _base,
-    backoffMaxMs: _maxBackoff,
-    client,
-    ...processOptions
-  } = options;
+  const { handler, deadline, client } = options;
+  const processOptions: ProcessOptions = { deadline, failurePolicy: options.failurePolicy ?? 'throw' };
+  for (const name of PROCESS_OPTION_NAMES) {
+    if (options[name] !== undefined) Object.assign(processOptions, { [name]: options[name] });
+  }
+  // Processor options are checked now, before anything is received.
+  checkProcessOptions(processOptions);
   const logger = options.logger ?? getLogger();
   const total: PollReport = {
     rounds: 0,
@@ -359,26 +363,9 @@ export async function pollMessages<R>(options: PollOptions<R>): Promise<PollRepo
     });
     let report: ProcessReport<R>;
     try {
-      report = await processMessages(records, handler, {
-        ...processOptions,
-        failurePolicy: options.failurePolicy ?? 'throw',
-        deadline: workDeadline,
-        logger,
-      });
+      report = await processMessages(records, handler, { ...processOptions, deadline: workDeadline, logger });
     } catch (error) {
-      if (!(error instanceof BatchFailedError)) {
-        // Options the processor refused: nothing ran; the messages come back as they are.
-        await settle(
-          consumer,
-          views,
-          views.map(() => false),
-          settings,
-          deadline,
-          total,
-          logger,
-        );
-        throw error;
-      }
+      if (!(error instanceof BatchFailedError)) throw error;
       report = error.report as ProcessReport<R>;
     }
     addReport(total, report as ProcessReport<unknown>);

@@ -184,6 +184,11 @@ function resolveOptions(options: ProcessOptions, now: number): Resolved {
   };
 }
 
+/** Throws the ConfigError `processMessages` would throw for these options, before any work. */
+export function checkProcessOptions(options: ProcessOptions): void {
+  resolveOptions(options, Date.now());
+}
+
 /** Attempts already made, as the retry topic's counter says; 0 for a message that never failed. */
 function previousAttempts(message: ReceivedMessage): number {
   const raw = message.userProperties[RETRY_PROPERTIES.attempt];

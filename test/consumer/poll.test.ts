@@ -7,7 +7,7 @@ import {
   shutdownSharedConsumer,
 } from '../../lib/consumer/index.js';
 import { createProducer, type Producer } from '../../lib/index.js';
-import { silentLogger, startConsumer } from '../broker/support.js';
+import { startConsumer } from '../broker/support.js';
 import { memoryLogger } from './support.js';
 
 /** The pull consumer against the embedded broker over real gRPC, with the official SimpleConsumer. */
@@ -295,7 +295,15 @@ describe('pollMessages against the embedded broker', () => {
         batch: 3,
       } as never),
     ).rejects.toMatchObject({ field: 'batch' });
+    await expect(
+      pollMessages({
+        topic: 'work',
+        consumerGroup: 'g',
+        deadline: Date.now() + 1000,
+        handler: () => undefined,
+        failurePolicy: 'retry-topic',
+      }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', field: 'retryTopic' });
     expect(sharedConsumerCount()).toBe(0);
-    expect(silentLogger).toBeDefined();
   });
 });
