@@ -44,8 +44,9 @@ export interface ProducerConfigOptions {
   maxBodyBytes?: number;
   /**
    * How sends reach the broker: `lean` (SendMessage and QueryRoute over `node:http2`) or `official`
-   * (the `rocketmq-client-nodejs` producer, loaded on first use). Env `ROCKETMQ_TRANSPORT`.
-   * @default 'official'
+   * (the `rocketmq-client-nodejs` producer, loaded on first use; function bundles include it only when
+   * built with `ROCKETMQ_TRANSPORT=official`). Env `ROCKETMQ_TRANSPORT`.
+   * @default 'lean'
    */
   transport?: TransportChoice;
 }
@@ -71,7 +72,7 @@ export const DEFAULTS = {
   ssl: false,
   retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-  transport: 'official' as TransportChoice,
+  transport: 'lean' as TransportChoice,
 } as const;
 
 const CONFIG_KEYS = new Set([

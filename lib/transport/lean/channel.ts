@@ -42,6 +42,8 @@ export interface ChannelOptions {
   idleClock: () => number;
   /** Called on every answer from the broker (any response headers). */
   onAnswer: () => void;
+  /** Where the channel says what it does with connections (printf style). */
+  log: (message: string, ...args: unknown[]) => void;
 }
 
 /**
@@ -167,12 +169,22 @@ export class GrpcChannel {
     if (current && !current.dead) {
       const silentFor = this.#options.idleClock() - current.lastAnswerAt;
       if (silentFor <= this.#options.idleReconnectMs) return current;
+      this.#options.log(
+        'session to %s silent for %d ms (frozen?): connecting afresh',
+        this.authority,
+        silentFor,
+      );
       this.#retire(current);
     }
     return this.#open();
   }
 
   #open(): Session {
+    this.#options.log(
+      'connecting to %s (%s)',
+      this.authority,
+      this.#scheme === 'https' ? 'TLS' : 'plaintext',
+    );
     const http2 = connect(`${this.#scheme}://${this.authority}`, {
       settings: { enablePush: false },
     });

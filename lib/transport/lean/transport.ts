@@ -159,6 +159,7 @@ export class LeanTransport implements Transport {
         onAnswer: () => {
           this.#answers++;
         },
+        log: (message, ...args) => this.#logger.debug(message, ...args),
       });
       this.#channels.set(authority, channel);
     }
@@ -185,6 +186,7 @@ export class LeanTransport implements Transport {
     const queues = response.messageQueues ?? [];
     const route = previous ? previous.update(queues) : new PublishingRoute(queues);
     this.#routes.set(topic, { route, fetchedAt: this.#clock(), refreshing: false });
+    this.#logger.debug('route of %s: %d writable queue(s)', topic, route.size);
     return route;
   }
 
@@ -307,6 +309,7 @@ export class LeanTransport implements Transport {
     if (!force && now - this.#lastReset < MIN_RESET_INTERVAL_MS) return false;
     this.#lastReset = now;
     this.#generation++;
+    this.#logger.debug('replacing %d session(s) (generation %d)', this.#channels.size, this.#generation);
     for (const channel of this.#channels.values()) channel.reset();
     return true;
   }
@@ -318,6 +321,7 @@ export class LeanTransport implements Transport {
   async close(): Promise<void> {
     this.#closed = true;
     const channels = [...this.#channels.values()];
+    this.#logger.debug('closing the sessions to %d endpoint(s)', channels.length);
     this.#channels.clear();
     await Promise.all(channels.map((channel) => channel.close(CLOSE_GRACE_MS)));
   }
