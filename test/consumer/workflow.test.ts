@@ -104,6 +104,18 @@ describe('npm start: orders → order-fulfilment → shipments', () => {
       expect(shipment.properties.traceparent?.slice(3, 35)).toBe(traceparent.slice(3, 35));
   });
 
+  it('orders arriving within the batch window reach the function as one batch', async () => {
+    const orders = ['7001', '7002', '7003'].map((orderId) => ({
+      orderId,
+      customerId: 'c-3',
+      items: [{ sku: 'B7', qty: 1 }],
+      total: 5,
+    }));
+    const answers = await Promise.all(orders.map((order) => postOrder(order)));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    await waitFor(/⇒ order-fulfilment ← 3 message\(s\) from orders: \{"processed":3,/);
+  });
+
   it('an order that cannot be fulfilled goes through the retry topic and ends on the dead-letter topic', async () => {
     const response = await postOrder({
       orderId: '4004',
