@@ -8,8 +8,9 @@ import type { RocketMQTriggerConfig } from './fc/config.js';
  * batches by the trigger's window (`batchSize` messages or `batchWindowSeconds`, whichever comes
  * first), and calls the function with the event FC would hand it — a Buffer of JSON, CloudEvents or
  * RawData as the trigger says. A batch the function acknowledges (returns) is acked; a failed one is
- * retried like BACKOFF_RETRY (three more times, here a second apart instead of 10–20 s), then dropped
- * as `errorsTolerance: ALL` does.
+ * retried like BACKOFF_RETRY (three more times, here a second apart instead of 10–20 s); then, with a
+ * `deadLetterArn`, acked as gone to the dead-letter queue, and without one left on the topic, to come
+ * back when its invisible duration ends.
  */
 
 export interface TriggerEmulationOptions {
@@ -114,13 +115,11 @@ export async function startTriggerEmulation(options: TriggerEmulationOptions): P
 
   const deliver = async (batch: MessageView[]) => {
     const event = triggerEvent(batch, trigger, options);
-    let outcome = 'dropped after retries (errorsTolerance ALL)';
-    for (let attempt = 0; attempt <= RETRIES && running; attempt++) {
+    let outcome: string | undefined;
+    for (let attempt = 0; attempt <= RETRIES && running && outcome === undefined; attempt++) {
       if (attempt > 0) await sleep(options.retryDelayMs ?? 1000);
       try {
-        const result = await options.invoke(event);
-        outcome = JSON.stringify(result);
-        break;
+        outcome = JSON.stringify(await options.invoke(event));
       } catch (error) {
         options.report(
           `  ✗ ${options.functionName} failed on ${batch.length} message(s) from ${trigger.topic}` +
@@ -128,10 +127,16 @@ export async function startTriggerEmulation(options: TriggerEmulationOptions): P
         );
       }
     }
-    await Promise.allSettled(batch.map((view) => consumer.ack(view)));
     delivered++;
+    if (outcome === undefined && !trigger.deadLetterArn) {
+      options.report(
+        `  ⇒ ${options.functionName}: ${batch.length} message(s) stay on ${trigger.topic} (no deadLetterArn); back in ${INVISIBLE_MS / 1000} s`,
+      );
+      return;
+    }
+    await Promise.allSettled(batch.map((view) => consumer.ack(view)));
     options.report(
-      `  ⇒ ${options.functionName} ← ${batch.length} message(s) from ${trigger.topic}: ${outcome}`,
+      `  ⇒ ${options.functionName} ← ${batch.length} message(s) from ${trigger.topic}: ${outcome ?? `sent to ${trigger.deadLetterArn}`}`,
     );
   };
 

@@ -55,6 +55,8 @@ export interface RocketMQTriggerConfig {
   eventSchema: 'CloudEvents' | 'RawData';
   /** How EventBridge retries a failed invocation. */
   retryStrategy: 'BACKOFF_RETRY' | 'EXPONENTIAL_DECAY_RETRY';
+  /** Where a batch goes after its last retry (an MNS queue or a RocketMQ topic ARN); none: it is not skipped. */
+  deadLetterArn?: string;
 }
 /** FC 2.0 allows no other trigger beside an HTTP trigger; other kinds may be several. */
 export type TriggerConfig = HttpTriggerConfig | OssTriggerConfig | TimerTriggerConfig | RocketMQTriggerConfig;
@@ -144,6 +146,7 @@ const TRIGGER_KEYS = {
     'batchWindowSeconds',
     'eventSchema',
     'retryStrategy',
+    'deadLetterArn',
   ],
 } as const;
 
@@ -156,6 +159,7 @@ function rocketmqTrigger(value: Json, where: string, errors: string[]): void {
   if (value.eventSchema !== 'CloudEvents' && value.eventSchema !== 'RawData') {
     errors.push(`${where}.eventSchema must be CloudEvents or RawData`);
   }
+  if (value.deadLetterArn !== undefined) string(value.deadLetterArn, `${where}.deadLetterArn`, errors);
   if (value.retryStrategy !== 'BACKOFF_RETRY' && value.retryStrategy !== 'EXPONENTIAL_DECAY_RETRY') {
     errors.push(`${where}.retryStrategy must be BACKOFF_RETRY or EXPONENTIAL_DECAY_RETRY`);
   }

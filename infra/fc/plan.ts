@@ -86,8 +86,9 @@ export function fcTriggerType(trigger: TriggerConfig): string {
 /**
  * The `triggerConfig` of a RocketMQ trigger, in the shape devsapp/fc3 documents for EventBridge triggers
  * (docs/zh/yaml/triggers.md): an event-streaming event source of type RocketMQ, the batch window, the
- * retry strategy and the event schema. Messages that fail every retry are dropped (`errorsTolerance:
- * ALL`), so one poisoned batch does not stop the stream; the function's own retry topic keeps them.
+ * retry strategy and the event schema. A batch that fails every retry goes to `deadLetterArn` when one
+ * is set (`errorsTolerance: ALL`); without one the stream does not skip it (`NONE`), so nothing is lost
+ * while the function cannot forward its failures (the broker is down, say).
  */
 export function rocketmqTriggerConfig(trigger: RocketMQTriggerConfig, region: string): Body {
   return {
@@ -112,7 +113,9 @@ export function rocketmqTriggerConfig(trigger: RocketMQTriggerConfig, region: st
       mode: 'event-streaming',
       batchWindow: { CountBasedWindow: trigger.batchSize, TimeBasedWindow: trigger.batchWindowSeconds },
       retryStrategy: { PushRetryStrategy: trigger.retryStrategy },
-      errorsTolerance: 'ALL',
+      ...(trigger.deadLetterArn
+        ? { errorsTolerance: 'ALL', deadLetterQueue: { Arn: trigger.deadLetterArn } }
+        : { errorsTolerance: 'NONE' }),
     },
   };
 }

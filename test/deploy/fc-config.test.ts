@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contains } from '../../infra/fc/apply.js';
 import { functionEnvironment, readConfigFile, resolveConfig, validateConfig } from '../../infra/fc/config.js';
-import { buildPlan } from '../../infra/fc/plan.js';
+import { buildPlan, rocketmqTriggerConfig } from '../../infra/fc/plan.js';
 import { REDACTED, redact } from '../../infra/fc/plan-format.js';
 import { resolveSettings, SettingsError } from '../../infra/fc/settings.js';
 
@@ -115,6 +115,31 @@ describe('deploy settings', () => {
 });
 
 describe('the plan', () => {
+  it('sends a RocketMQ batch that fails every retry to its dead-letter ARN, and never skips one without', () => {
+    const trigger = {
+      name: 't',
+      type: 'rocketmq' as const,
+      instanceId: 'rmq-cn-1',
+      topic: 'orders',
+      groupId: 'GID_x',
+      tag: '*',
+      batchSize: 10,
+      batchWindowSeconds: 2,
+      eventSchema: 'CloudEvents' as const,
+      retryStrategy: 'BACKOFF_RETRY' as const,
+    };
+    expect(rocketmqTriggerConfig(trigger, 'cn-hangzhou').runOptions).toMatchObject({
+      errorsTolerance: 'NONE',
+    });
+    const arn = 'acs:mns:cn-hangzhou:1234567890123456:/queues/orders-dead';
+    expect(rocketmqTriggerConfig({ ...trigger, deadLetterArn: arn }, 'cn-hangzhou').runOptions).toMatchObject(
+      {
+        errorsTolerance: 'ALL',
+        deadLetterQueue: { Arn: arn },
+      },
+    );
+  });
+
   it('orders service, functions, triggers, and shapes each trigger as FC 2.0 wants it', async () => {
     const { config } = resolveConfig(await readConfigFile(), { ROCKETMQ_ENDPOINTS: 'a:1', OSS_BUCKET: 'b' });
     const plan = buildPlan(config, TARGET);
