@@ -87,8 +87,9 @@ export function fcTriggerType(trigger: TriggerConfig): string {
  * The `triggerConfig` of a RocketMQ trigger, in the shape devsapp/fc3 documents for EventBridge triggers
  * (docs/zh/yaml/triggers.md): an event-streaming event source of type RocketMQ, the batch window, the
  * retry strategy and the event schema. A batch that fails every retry goes to `deadLetterArn` when one
- * is set (`errorsTolerance: ALL`); without one the stream does not skip it (`NONE`), so nothing is lost
- * while the function cannot forward its failures (the broker is down, say).
+ * is set (`errorsTolerance: ALL`); without one the stream stops rather than drop it (`NONE`: the task
+ * goes back to "ready", per EventBridge's "retry and dead-letter" page), so nothing is lost while the
+ * function cannot forward its failures (the broker is down, say).
  */
 export function rocketmqTriggerConfig(trigger: RocketMQTriggerConfig, region: string): Body {
   return {
