@@ -2,13 +2,15 @@
  * The lean transport side by side with the official client, against one embedded broker in its own
  * process:
  *   1. sync sends, sequential and 64 concurrent: the raw official client, our producer on the official
- *      transport, our producer on the lean transport. Each round runs every side in alternating blocks
- *      (the order rotates per block), so machine noise hits all sides; ratios are paired per round.
+ *      transport, our producer on the lean transport, and the lean transport alone (`bare`). Each
+ *      round runs every side in alternating blocks (the order rotates per block), so machine noise
+ *      hits all sides; ratios are paired per round.
  *      Client CPU per message is this process's user + system time over the side's blocks.
  *   2. the first send after a simulated five-minute freeze (the broker silences the open connections;
  *      for the lean transport its clock also moves five minutes on).
  *   3. protobuf: encoding a SendMessageRequest and decoding its answer with google-protobuf (the
- *      official client's classes), protobufjs (the lean transport) and a bench-only hand-written encoder.
+ *      official client's classes), protobufjs's generated static code (the lean transport) and a
+ *      bench-only hand-written encoder on protobufjs's Writer.
  *   4. bundle size of FC order-confirmation for each transport, and its cold start (spawn → first ack)
  *      against a bundle of the raw client.
  * Prints markdown tables and writes bench/results/transports-latest.json.
@@ -26,7 +28,7 @@ import { PublishingMessage, Producer as RawProducer } from 'rocketmq-client-node
 import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import servicePb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import { bundle, esbuildOptions } from '../infra/build/bundle.js';
-import { createProducer } from '../lib/index.js';
+import { createProducer, resolveConfig, validateMessage } from '../lib/index.js';
 import { LeanTransport } from '../lib/transport/index.js';
 import { SendMessageRequestType, SendMessageResponseType } from '../lib/transport/lean/proto.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
@@ -43,7 +45,8 @@ const BASELINE_BUNDLE_BYTES = 935 * 1024;
 const FIVE_MINUTES = 5 * 60_000;
 
 type Send = () => Promise<unknown>;
-const SIDES = ['raw', 'official', 'lean'] as const;
+/** raw: the official client alone; official / lean: our producer on each transport; bare: the lean transport alone. */
+const SIDES = ['raw', 'official', 'lean', 'bare'] as const;
 type Side = (typeof SIDES)[number];
 
 interface Block {
@@ -194,14 +197,17 @@ function summarize(rounds: Record<Side, SideRound>[]) {
     raw: side('raw'),
     official: side('official'),
     lean: side('lean'),
+    bare: side('bare'),
     /** Paired per round, against the raw client. */
     throughputRatio: {
       lean: ratio((r) => r.msgsPerSec, 'lean'),
       official: ratio((r) => r.msgsPerSec, 'official'),
+      bare: ratio((r) => r.msgsPerSec, 'bare'),
     },
     cpuRatio: {
       lean: ratio((r) => r.clientCpuUsPerMsg, 'lean'),
       official: ratio((r) => r.clientCpuUsPerMsg, 'official'),
+      bare: ratio((r) => r.clientCpuUsPerMsg, 'bare'),
     },
   };
 }
@@ -217,10 +223,13 @@ async function benchSync(
   await raw.startup();
   const official = createProducer({ endpoints: broker.endpoint, transport: 'official' });
   const lean = createProducer({ endpoints: broker.endpoint, transport: 'lean' });
+  const bare = new LeanTransport(resolveConfig({ endpoints: broker.endpoint }, {}), silentClientLogger);
   const sends: Record<Side, Send> = {
     raw: () => raw.send({ topic: SYNC_TOPIC, body: BODY }),
     official: () => official.send({ topic: SYNC_TOPIC, body: BODY }),
     lean: () => lean.send({ topic: SYNC_TOPIC, body: BODY }),
+    // The message is validated per send, as the producer does, so only the producer's own layers differ.
+    bare: () => bare.send(validateMessage({ topic: SYNC_TOPIC, body: BODY })),
   };
   try {
     const warmup = quick ? 50 : 500;
@@ -243,7 +252,7 @@ async function benchSync(
       concurrent: summarize(concurrent),
     };
   } finally {
-    await Promise.all([raw.shutdown(), official.shutdown(), lean.shutdown()]);
+    await Promise.all([raw.shutdown(), official.shutdown(), lean.shutdown(), bare.close()]);
   }
 }
 
@@ -360,7 +369,7 @@ function benchCodec(iterations: number) {
       request.serializeBinary();
       return servicePb.SendMessageResponse.deserializeBinary(response).toObject();
     },
-    'protobufjs, generated from the .proto (lean)': () => {
+    'protobufjs static code generated from the .proto (lean)': () => {
       const seconds = Math.floor(message.bornMs / 1000);
       SendMessageRequestType.encode({
         messages: [
@@ -516,7 +525,7 @@ function table(result: Awaited<ReturnType<typeof main>>): string {
       );
     }
     lines.push(
-      `Throughput vs raw (paired): lean ${fmt(s.throughputRatio.lean, '×')}, official ${fmt(s.throughputRatio.official, '×')}; client CPU/msg vs raw: lean ${fmt(s.cpuRatio.lean, '×')}, official ${fmt(s.cpuRatio.official, '×')}`,
+      `Throughput vs raw (paired): lean ${fmt(s.throughputRatio.lean, '×')}, official ${fmt(s.throughputRatio.official, '×')}, lean transport alone ${fmt(s.throughputRatio.bare, '×')}; client CPU/msg vs raw: lean ${fmt(s.cpuRatio.lean, '×')}, official ${fmt(s.cpuRatio.official, '×')}, lean transport alone ${fmt(s.cpuRatio.bare, '×')}`,
     );
   }
   lines.push(
