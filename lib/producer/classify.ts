@@ -140,11 +140,11 @@ export function classifyError(error: unknown, context: ClassifyContext): RocketM
   if (typeof numeric === 'number' && numeric >= 10000) {
     const text = brokerMessage(error.message);
     const code = isMessageVerdict(numeric, text) ? ErrorCode.MESSAGE_INVALID : brokerStatusToCode(numeric);
-    return new RocketMQError(code, `broker rejected the send to ${context.topic}: ${text}`, {
-      ...details,
-      status: numeric,
-      mayBeStored: brokerStatusMayBeStored(code),
-    });
+    const mayBeStored = brokerStatusMayBeStored(code);
+    const what = mayBeStored
+      ? `broker could not confirm the send to ${context.topic} (the message may have been stored)`
+      : `broker rejected the send to ${context.topic}`;
+    return new RocketMQError(code, `${what}: ${text}`, { ...details, status: numeric, mayBeStored });
   }
   if (typeof numeric === 'number' && 'details' in error) {
     const text = String((error as { details?: unknown }).details || error.message);

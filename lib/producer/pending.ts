@@ -30,6 +30,8 @@ export interface DrainWindow {
    * the spool the rest of the drain to make them durable.
    */
   stalled?(): boolean;
+  /** Makes what expiring handed to the spool durable at once (see `Spool.flushSync`). */
+  persistNow?(): void;
   /** Told how long expiring took, so that the next drain can start expiring early enough. */
   onExpired?(count: number, ms: number): void;
 }
@@ -84,6 +86,8 @@ export async function drainPending(
         if (send.mode === 'async') result.expiredAsync++;
         else result.droppedOneway++;
       }
+      // The spool writes this chunk's records before the next chunk adds more.
+      if (count > 0) window.persistNow?.();
     }
     if (count > 0) window.onExpired?.(count, performance.now() - started);
   };

@@ -414,6 +414,7 @@ export class Producer {
       expireAt: deadline - this.#expiryReserve(pending.size, deadline),
       deadline,
       stalled: () => this.#window.stalledFor() >= this.#stallThresholdMs(deadline),
+      persistNow: () => this.spool?.flushSync?.(),
       onExpired: (count, ms) => {
         // A slow average: one drain on a briefly busy machine should not halve the next one's sends.
         this.#expiryCostMs = 0.7 * this.#expiryCostMs + 0.3 * (ms / count);

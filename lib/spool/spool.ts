@@ -53,6 +53,11 @@ export interface Spool {
    * time back for the spool. Optional; without it the producer's `spoolReserveMs` counts alone.
    */
   readonly flushEstimateMs?: number;
+  /**
+   * Makes every record appended so far durable now, synchronously, resolving their appends. Optional; a
+   * drain calls it after expiring sends, when waiting for the event loop could cost it its deadline.
+   */
+  flushSync?(): void;
   /** Readable records, oldest first. */
   list(): Promise<SpoolRecord[]>;
   redeliver(send: SpoolSender, options?: RedeliverOptions): Promise<RedeliverReport>;

@@ -59,7 +59,9 @@ function startChild(config: Omit<ProducerChildConfig, 'reportFile'>): {
 } {
   const reportFile = join(work, `${config.prefix}.report.json`);
   const child = fork(CHILD, [JSON.stringify({ ...config, reportFile })], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: process.env.EDGE_PROF
+      ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof5', '--import', 'tsx']
+      : ['--import', 'tsx'],
     stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
   });
@@ -295,6 +297,9 @@ describe('FC preStop with a failing spool', () => {
     // Fault injection in the spool's file layer: every write finds the disk full, every listing fails.
     const fileSystem: Partial<SpoolFileSystem> = {
       open: async () => {
+        throw fault('ENOSPC');
+      },
+      openSync: () => {
         throw fault('ENOSPC');
       },
       readdir: async () => {

@@ -101,6 +101,37 @@ describe('errorResponse', () => {
     expect(String(response.body)).not.toMatch(/10\.0\.0\.7|secret|orders/);
   });
 
+  it.each([ErrorCode.TIMEOUT, ErrorCode.UNAVAILABLE, ErrorCode.BROKER_TIMEOUT])(
+    'returns %s that may have stored the message as 504, saying so, with no Retry-After',
+    (code) => {
+      // Prepare
+      const error = new RocketMQError(
+        code,
+        'connection lost to 10.0.0.7:8081 after the request was written',
+        {
+          topic: 'orders',
+          mayBeStored: true,
+        },
+      );
+
+      // Act
+      const response = errorResponse(error);
+
+      // Assess
+      expect(response.statusCode).toBe(504);
+      expect(response.headers['retry-after']).toBeUndefined();
+      expect(bodyOf(response)).toEqual({
+        error: {
+          code,
+          mayBeStored: true,
+          message:
+            'The outcome is unknown: the request may have been accepted. Retry with the same identifiers; duplicates are recognised by them.',
+        },
+      });
+      expect(String(response.body)).not.toMatch(/10\.0\.0\.7|orders/);
+    },
+  );
+
   it.each([
     new RocketMQError(ErrorCode.TOPIC_NOT_FOUND, 'topic orders-prod not found on 10.0.0.7'),
     new RocketMQError(ErrorCode.UNAUTHORIZED, 'AccessKey LTAI-fake-key rejected'),
