@@ -259,8 +259,8 @@ export class GrpcChannel {
   }
 
   /**
-   * One unary call: `path` is `/package.Service/Method`, `body` the encoded request; resolves with the
-   * encoded answer. Fails with a {@link GrpcCallError} carrying the gRPC status and whether the request
+   * One unary call: `path` is `/package.Service/Method`, `metadata` a headers object made for this call
+   * (it is added to), `body` the encoded request; resolves with the encoded answer. Fails with a {@link GrpcCallError} carrying the gRPC status and whether the request
    * reached the connection.
    */
   unary(path: string, metadata: OutgoingHttpHeaders, body: Uint8Array, deadline: number): Promise<Buffer> {
@@ -268,16 +268,15 @@ export class GrpcChannel {
     const options = this.#options;
     return new Promise<Buffer>((resolve, reject) => {
       const remaining = deadline - Date.now();
-      const headers: OutgoingHttpHeaders = {
-        ...metadata,
-        [HTTP2_HEADER_METHOD]: 'POST',
-        [HTTP2_HEADER_PATH]: path,
-        [HTTP2_HEADER_SCHEME]: this.#scheme,
-        [HTTP2_HEADER_AUTHORITY]: this.authority,
-        [HTTP2_HEADER_CONTENT_TYPE]: GRPC_CONTENT_TYPE,
-        [HTTP2_HEADER_TE]: 'trailers',
-        'grpc-timeout': grpcTimeout(remaining),
-      };
+      // The metadata object is made for this call alone, so the call's own headers go straight into it.
+      const headers = metadata;
+      headers[HTTP2_HEADER_METHOD] = 'POST';
+      headers[HTTP2_HEADER_PATH] = path;
+      headers[HTTP2_HEADER_SCHEME] = this.#scheme;
+      headers[HTTP2_HEADER_AUTHORITY] = this.authority;
+      headers[HTTP2_HEADER_CONTENT_TYPE] = GRPC_CONTENT_TYPE;
+      headers[HTTP2_HEADER_TE] = 'trailers';
+      headers['grpc-timeout'] = grpcTimeout(remaining);
       let stream: ClientHttp2Stream;
       try {
         stream = session.http2.request(headers);
