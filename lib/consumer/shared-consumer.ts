@@ -1,6 +1,7 @@
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { type ProducerConfigOptions, resolveConfig } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
+import { onInstanceStop } from '../lifecycle.js';
 import { clientLoggerAdapter, getLogger, libraryLog } from '../log.js';
 
 /**
@@ -113,6 +114,8 @@ async function startClient(key: ConsumerKey, fresh: boolean): Promise<SimpleCons
   }
 }
 
+let stopHookRegistered = false;
+
 /** The shared consumer for `key`, started on first use. */
 export function acquireConsumer(key: ConsumerKey): ConsumerHandle {
   const config = resolveConfig(key.client);
@@ -127,6 +130,11 @@ export function acquireConsumer(key: ConsumerKey): ConsumerHandle {
     });
     consumers.set(id, created);
     entry = created;
+    // FC preStop and Lambda's SIGTERM stop the instance's consumers with everything else.
+    if (!stopHookRegistered) {
+      stopHookRegistered = true;
+      onInstanceStop((deadline) => shutdownSharedConsumer({ timeoutMs: deadline - Date.now() }));
+    }
   }
   const current = entry;
   return {

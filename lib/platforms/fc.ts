@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Credentials } from '../config.js';
 import { ErrorCode, EventError } from '../errors.js';
+import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, hasOpenSharedProducer, shutdownSharedProducer } from '../producer/shared.js';
@@ -215,7 +216,8 @@ export function fcInitializer(
 
 /**
  * The FC `preStop` hook: before the instance is destroyed, resends what its spool holds (within half the
- * time), then drains and shuts the shared producer down — always, and within `timeoutMs`, even when the
+ * time), then drains and shuts the shared producer down, and the shared consumers with it — always, and
+ * within `timeoutMs`, even when the
  * redelivery fails (a full disk, a broken spool directory): that failure is logged once, with its code.
  */
 export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext) => Promise<void> {
@@ -227,7 +229,7 @@ export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext
       const producer = getProducer();
       if (producer.spool) await redeliverBefore(producer, Date.now() + timeoutMs / 2);
     }
-    await shutdownSharedProducer({ deadline });
+    await Promise.all([stopInstance(deadline), shutdownSharedProducer({ deadline })]);
   };
 }
 

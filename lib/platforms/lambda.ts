@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, shutdownSharedProducer } from '../producer/shared.js';
@@ -41,7 +42,10 @@ function hookSigterm(): void {
   if (sigtermHooked) return;
   sigtermHooked = true;
   process.once('SIGTERM', () => {
-    void shutdownSharedProducer({ timeoutMs: SIGTERM_SHUTDOWN_MS }).finally(() => process.exit(0));
+    const deadline = Date.now() + SIGTERM_SHUTDOWN_MS;
+    void Promise.allSettled([stopInstance(deadline), shutdownSharedProducer({ deadline })]).finally(() =>
+      process.exit(0),
+    );
   });
 }
 
