@@ -68,6 +68,7 @@ function errorShape(error: unknown) {
     attempts: failure.attempts,
     topic: failure.topic,
     message: failure.message,
+    mayBeStored: (failure as { mayBeStored?: unknown }).mayBeStored,
     requestWritten: (failure.cause as { requestWritten?: unknown } | undefined)?.requestWritten,
   };
 }
