@@ -166,14 +166,17 @@ export class GrpcChannel {
   /** The session to use now: the current one, unless it is dead or has been silent too long. */
   #currentSession(): Session {
     const current = this.#session;
-    if (current && !current.dead) {
-      const silentFor = this.#options.idleClock() - current.lastAnswerAt;
-      if (silentFor <= this.#options.idleReconnectMs) return current;
-      this.#options.log(
-        'session to %s silent for %d ms (frozen?): connecting afresh',
-        this.authority,
-        silentFor,
-      );
+    if (current) {
+      if (!current.dead) {
+        const silentFor = this.#options.idleClock() - current.lastAnswerAt;
+        if (silentFor <= this.#options.idleReconnectMs) return current;
+        this.#options.log(
+          'session to %s silent for %d ms (frozen?): connecting afresh',
+          this.authority,
+          silentFor,
+        );
+      }
+      // A session that failed or got GOAWAY is let go as well, once its calls have ended.
       this.#retire(current);
     }
     return this.#open();
