@@ -156,7 +156,8 @@ export class RetryingSender {
       message.topic,
       deadline,
       maxAttempts,
-      () => this.#transport.send(message),
+      // The whole send's deadline, not the attempt's: an attempt cut short may still be answered.
+      () => this.#transport.send(message, { deadline }),
       (attempt, error) => this.#observer.retry(trace, attempt, error),
     );
     return { messageId: value.messageId, topic: message.topic, offset: value.offset, attempts };
