@@ -1,10 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
+import {
+  DEFAULT_LEASE_MS,
+  emptyReport,
+  exhausted,
+  newOwner,
+  newSegmentName,
+  resendOne,
+} from './redeliver.js';
 import { decodeRecord, encodeRecord, parseSegment } from './segment.js';
 import type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender } from './spool.js';
 
@@ -14,16 +21,10 @@ const SEGMENT_SUFFIX = '.seg';
 const LEGACY_SUFFIX = '.json';
 const PARTIAL_SUFFIX = '.partial';
 const QUARANTINE_DIR = 'quarantine';
-/** What the broker says about the message itself; resending it as it is cannot succeed. */
-const BROKER_VERDICTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCode.TOPIC_NOT_FOUND,
-  ErrorCode.MESSAGE_TYPE_MISMATCH,
-  ErrorCode.UNAUTHORIZED,
-  ErrorCode.FORBIDDEN,
-  ErrorCode.BAD_REQUEST,
-  ErrorCode.MESSAGE_TOO_LARGE,
-  ErrorCode.MESSAGE_INVALID,
-]);
+/** Quarantined files are removed after this long. */
+export const DEFAULT_QUARANTINE_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
+/** At most this many files are kept in quarantine; the oldest go first. */
+export const DEFAULT_QUARANTINE_MAX_FILES = 1000;
 /** A partial file older than this was left by a process that died while writing it. */
 const ABANDONED_PARTIAL_MS = 30_000;
 /** One flush writes at most this much; a larger backlog goes out in several flushes. */
@@ -47,6 +48,8 @@ export interface SpoolFileSystem {
   unlink: typeof fs.unlink;
   mkdir: typeof fs.mkdir;
   stat: typeof fs.stat;
+  lstat: typeof fs.lstat;
+  lstatSync: (path: string) => fsSync.Stats;
   openSync: typeof fsSync.openSync;
   writeSync: (fd: number, data: Uint8Array) => number;
   fdatasyncSync: typeof fsSync.fdatasyncSync;
@@ -65,6 +68,8 @@ const NODE_FILE_SYSTEM: SpoolFileSystem = {
   unlink: fs.unlink,
   mkdir: fs.mkdir,
   stat: fs.stat,
+  lstat: fs.lstat,
+  lstatSync: (path) => fsSync.lstatSync(path),
   openSync: fsSync.openSync,
   writeSync: (fd, data) => fsSync.writeSync(fd, data),
   fdatasyncSync: fsSync.fdatasyncSync,
@@ -80,6 +85,16 @@ export interface FileSpoolOptions {
   dir?: string;
   /** Replaces file operations, for fault-injection tests only. @default `node:fs/promises` */
   fileSystem?: Partial<SpoolFileSystem>;
+  /**
+   * How long a redeliverer's claim on a segment lasts without renewal; a crashed redeliverer's segments
+   * are taken over this long after its last renewal. Longer than the slowest single resend.
+   * @default 60 s
+   */
+  leaseMs?: number;
+  /** Quarantined files older than this are removed. @default 7 days */
+  quarantineMaxAgeMs?: number;
+  /** At most this many quarantined files are kept, the newest. @default 1,000 */
+  quarantineMaxFiles?: number;
 }
 
 interface QueuedRecord {
@@ -88,23 +103,12 @@ interface QueuedRecord {
   reject(error: unknown): void;
 }
 
-interface Segment {
-  /** File name inside the spool directory. */
-  file: string;
-  records: SpoolRecord[];
-}
-
 function spoolError(what: string, dir: string, cause: unknown, topic?: string): RocketMQError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new RocketMQError(ErrorCode.SPOOL_FAILED, `could not ${what} the spool in ${dir}: ${reason}`, {
     cause,
     topic,
   });
-}
-
-function newSegmentName(): string {
-  // Time first so that a directory listing is already in spool order.
-  return `${Date.now().toString().padStart(15, '0')}-${randomBytes(6).toString('hex')}${SEGMENT_SUFFIX}`;
 }
 
 /**
@@ -125,21 +129,37 @@ export class FileSpool implements Spool {
   #flushScheduled = false;
   #redelivering: Promise<RedeliverReport> | undefined;
   #flushEstimateMs = 0;
+  #trusted = false;
+  readonly #owner = newOwner();
+  readonly #leaseMs: number;
+  readonly #quarantineMaxAgeMs: number;
+  readonly #quarantineMaxFiles: number;
 
   constructor(options: FileSpoolOptions = {}) {
     this.dir = options.dir ?? process.env.ROCKETMQ_SPOOL_DIR ?? DEFAULT_SPOOL_DIR;
     this.quarantineDir = join(this.dir, QUARANTINE_DIR);
     this.#fs = { ...NODE_FILE_SYSTEM, ...options.fileSystem };
+    this.#leaseMs = positive(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs');
+    this.#quarantineMaxAgeMs = positive(
+      options.quarantineMaxAgeMs ?? DEFAULT_QUARANTINE_MAX_AGE_MS,
+      'quarantineMaxAgeMs',
+    );
+    this.#quarantineMaxFiles = positive(
+      options.quarantineMaxFiles ?? DEFAULT_QUARANTINE_MAX_FILES,
+      'quarantineMaxFiles',
+    );
   }
 
   #ensureDirs(): Promise<void> {
-    this.#ready ??= this.#fs.mkdir(this.quarantineDir, { recursive: true, mode: 0o700 }).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#ready = undefined;
-        throw error;
-      },
-    );
+    this.#ready ??= this.#checkDirectory()
+      .then(() => this.#fs.mkdir(this.quarantineDir, { recursive: true, mode: 0o700 }))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.#ready = undefined;
+          throw error;
+        },
+      );
     return this.#ready;
   }
 
@@ -208,9 +228,10 @@ export class FileSpool implements Spool {
   flushSync(): void {
     if (this.#queue.length === 0) return;
     const batch = this.#queue.splice(0);
-    const file = newSegmentName();
+    const file = newSegmentName(SEGMENT_SUFFIX);
     const started = performance.now();
     try {
+      this.#checkDirectorySync();
       this.#fs.mkdirSync(this.quarantineDir, { recursive: true, mode: 0o700 });
       this.#writeSegmentSync(this.dir, file, batch.map((queued) => queued.line).join(''));
       this.#noteFlush(performance.now() - started);
@@ -230,7 +251,7 @@ export class FileSpool implements Spool {
         count++;
       }
       const batch = this.#queue.splice(0, count);
-      const file = newSegmentName();
+      const file = newSegmentName(SEGMENT_SUFFIX);
       const started = performance.now();
       try {
         await this.#ensureDirs();
@@ -287,38 +308,54 @@ export class FileSpool implements Spool {
     });
   }
 
-  /** Moves a file aside; best effort, the evidence matters less than going on. */
-  async #quarantine(file: string): Promise<void> {
-    await this.#ensureDirs();
-    await this.#fs.rename(join(this.dir, file), join(this.quarantineDir, file)).catch(() => undefined);
+  /**
+   * Refuses a directory that someone else could have filled: one owned by another user, writable by
+   * group or others, or a symbolic link. A record found there would be sent with this process's
+   * credentials. Checked once per spool, before its first read or write; a missing directory is fine
+   * (it is created mode 0700).
+   */
+  #trustDirectory(info: fsSync.Stats | undefined): void {
+    if (!info) return;
+    const problem = info.isSymbolicLink()
+      ? 'is a symbolic link'
+      : !info.isDirectory()
+        ? 'is not a directory'
+        : process.getuid !== undefined && info.uid !== process.getuid()
+          ? `is owned by uid ${info.uid}, not by this process (uid ${process.getuid()})`
+          : (info.mode & 0o022) !== 0
+            ? `can be written by group or others (mode ${(info.mode & 0o777).toString(8)})`
+            : undefined;
+    if (problem) {
+      throw new Error(
+        `${this.dir} ${problem}; refusing it, since whoever can write there could plant records this process would send (use a directory of your own, mode 0700)`,
+      );
+    }
+    this.#trusted = true;
   }
 
-  /** Reads one segment; corrupt lines go to quarantine and the segment is rewritten without them. */
-  async #readSegment(file: string): Promise<Segment | undefined> {
-    let text: string;
+  async #checkDirectory(): Promise<void> {
+    if (this.#trusted) return;
+    this.#trustDirectory(await this.#fs.lstat(this.dir).catch(absentIsUndefined));
+  }
+
+  #checkDirectorySync(): void {
+    if (this.#trusted) return;
+    let info: fsSync.Stats | undefined;
     try {
-      text = await this.#fs.readFile(join(this.dir, file), 'utf8');
+      info = this.#fs.lstatSync(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      info = absentIsUndefined(error);
     }
-    const legacy = file.endsWith(LEGACY_SUFFIX);
-    const { records, corrupt } = legacy ? parseLegacy(text) : parseSegment(text);
-    if (corrupt === 0) {
-      return { file, records: records.map((record, index) => ({ ...record, id: `${file}:${index}` })) };
-    }
-    if (records.length === 0) {
-      await this.#quarantine(file);
-      return { file, records: [] };
-    }
-    // The good records are safe in a new segment before the damaged one moves aside.
-    const rewritten = newSegmentName();
-    await this.#writeSegment(this.dir, rewritten, records.map(encodeRecord).join(''));
-    await this.#quarantine(file);
-    return {
-      file: rewritten,
-      records: records.map((record, index) => ({ ...record, id: `${rewritten}:${index}` })),
-    };
+    this.#trustDirectory(info);
+  }
+
+  /** Moves a file into quarantine under `name`; best effort, the evidence matters less than going on. */
+  async #quarantine(from: string, name = from): Promise<boolean> {
+    await this.#ensureDirs();
+    return this.#fs.rename(join(this.dir, from), join(this.quarantineDir, name)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Promotes whole partial files left by a crash and quarantines torn ones. */
@@ -338,43 +375,108 @@ export class FileSpool implements Spool {
     }
   }
 
-  async #scan(): Promise<{ segments: Segment[]; quarantined: number }> {
+  /** The spool's files: segments nobody holds, and claims, oldest first. Recovers partials on the way. */
+  async #scan(): Promise<{ free: string[]; leases: Lease[] }> {
+    await this.#checkDirectory();
     let files: string[];
     try {
       files = await this.#fs.readdir(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { segments: [], quarantined: 0 };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { free: [], leases: [] };
       throw error;
     }
-    await this.#recoverPartials(files);
-    const quarantinedBefore = await this.#countQuarantined();
-    files = await this.#fs.readdir(this.dir);
-    const segments: Segment[] = [];
-    const names = files.filter((name) => name.endsWith(SEGMENT_SUFFIX) || name.endsWith(LEGACY_SUFFIX));
-    for (const file of names.sort()) {
-      const segment = await this.#readSegment(file);
-      if (segment && segment.records.length > 0) segments.push(segment);
+    if (files.some((name) => name.endsWith(PARTIAL_SUFFIX))) {
+      await this.#recoverPartials(files);
+      files = await this.#fs.readdir(this.dir);
     }
-    return { segments, quarantined: (await this.#countQuarantined()) - quarantinedBefore };
+    const free = files.filter((name) => name.endsWith(SEGMENT_SUFFIX) || name.endsWith(LEGACY_SUFFIX));
+    const leases = files.map(parseLease).filter((lease): lease is Lease => lease !== undefined);
+    const byFile = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : 1);
+    return { free: free.sort(), leases: leases.sort(byFile) };
   }
 
-  async #countQuarantined(): Promise<number> {
-    return (await this.#fs.readdir(this.quarantineDir).catch(() => [])).length;
+  /** Reads one segment (or claimed segment) file; undefined when it is gone. */
+  async #read(name: string, file: string): Promise<ParsedFile | undefined> {
+    let text: string;
+    try {
+      text = await this.#fs.readFile(join(this.dir, name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const { records, corrupt } = file.endsWith(LEGACY_SUFFIX) ? parseLegacy(text) : parseSegment(text);
+    return {
+      text,
+      corrupt,
+      records: records.map((record, index) => ({ ...record, id: `${file}:${index}` })),
+    };
   }
 
+  /**
+   * What the spool holds, read only: claimed segments count from where their holder has got to. Damaged
+   * lines are skipped here and moved to quarantine by the next redelivery.
+   */
   async list(): Promise<SpoolRecord[]> {
     try {
-      return (await this.#scan()).segments.flatMap((segment) => segment.records);
+      const { free, leases } = await this.#scan();
+      const found: { file: string; records: SpoolRecord[] }[] = [];
+      for (const file of free) {
+        const parsed = await this.#read(file, file);
+        if (parsed) found.push({ file, records: parsed.records });
+      }
+      for (const lease of leases) {
+        const parsed = await this.#read(lease.name, lease.file);
+        if (parsed) found.push({ file: lease.file, records: parsed.records.slice(lease.done) });
+      }
+      found.sort((a, b) => (a.file < b.file ? -1 : 1));
+      return found.flatMap((entry) => entry.records);
     } catch (error) {
       throw spoolError('read', this.dir, error);
     }
   }
 
   /**
-   * Resends what the spool holds, oldest first. One redelivery runs at a time in a process: a call made
-   * while one runs gets that one's report. A segment any of whose records was resent is replaced by a
-   * segment of what is left of it (failed records, with their new error), written before the old one is
-   * removed: a crash in between can resend a record twice, never lose one.
+   * Claims a segment by renaming it (or an expired claim on it) to a claim name of this spool's own.
+   * A rename is atomic: of two redeliverers renaming the same name, one finds it gone. Undefined when
+   * another one got there first.
+   */
+  async #claim(file: string, expired?: Lease): Promise<Lease | undefined> {
+    const lease = makeLease(file, Date.now() + this.#leaseMs, this.#owner, expired?.done ?? 0);
+    try {
+      await this.#fs.rename(join(this.dir, expired?.name ?? file), join(this.dir, lease.name));
+      return lease;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Renames a held claim to record progress and, when less than half of it is left, a new expiry.
+   * Undefined when the claim is gone: it expired and another redeliverer took it over.
+   */
+  async #renew(lease: Lease, done: number): Promise<Lease | undefined> {
+    const now = Date.now();
+    const expiresAt = lease.expiresAt - now < this.#leaseMs / 2 ? now + this.#leaseMs : lease.expiresAt;
+    if (expiresAt === lease.expiresAt && done === lease.done) return lease;
+    if (lease.expiresAt <= now) return undefined;
+    const renewed = makeLease(lease.file, expiresAt, this.#owner, done);
+    try {
+      await this.#fs.rename(join(this.dir, lease.name), join(this.dir, renewed.name));
+      return renewed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Resends what the spool holds, oldest first. One redelivery runs at a time in a process (a call made
+   * while one runs gets that one's report), and across processes each segment is claimed by one
+   * redeliverer at a time (see {@link #claim}). A claimed segment any of whose records was resent is
+   * replaced by a segment of what is left of it (failed records, with their new error), written before
+   * the claim is removed: a crash in between can resend a record twice, never lose one. Records are
+   * checked again as new messages before they are resent; invalid ones go to quarantine, never out.
    */
   redeliver(send: SpoolSender, options: RedeliverOptions = {}): Promise<RedeliverReport> {
     this.#redelivering ??= this.#redeliver(send, options)
@@ -388,64 +490,166 @@ export class FileSpool implements Spool {
   }
 
   async #redeliver(send: SpoolSender, options: RedeliverOptions): Promise<RedeliverReport> {
-    const { segments, quarantined } = await this.#scan();
-    const report: RedeliverReport = { delivered: 0, failed: 0, rejected: 0, quarantined, remaining: 0 };
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    let stopped = false;
-    for (const segment of segments) {
-      const kept: SpoolRecord[] = [];
-      const refused: SpoolRecord[] = [];
-      let touched = false;
-      for (const record of segment.records) {
-        const attempted = report.delivered + report.failed + report.rejected;
-        if (
-          stopped ||
-          attempted >= limit ||
-          (options.deadline !== undefined && Date.now() >= options.deadline)
-        ) {
-          kept.push(record);
-          report.remaining++;
-          continue;
-        }
-        touched = true;
-        try {
-          await send(record.message);
-          report.delivered++;
-        } catch (error) {
-          const code = error instanceof RocketMQError ? error.code : ErrorCode.UNKNOWN;
-          const failed: SpoolRecord = {
-            ...record,
-            error: { code, message: error instanceof Error ? error.message : String(error) },
-            redeliveryAttempts: record.redeliveryAttempts + 1,
-          };
-          if (code === ErrorCode.PRODUCER_CLOSED) {
-            // The sender is gone, not the message: everything from here on stays for the next call.
-            kept.push(failed);
-            report.failed++;
-            stopped = true;
-          } else if (BROKER_VERDICTS.has(code)) {
-            // A verdict that no resend can change: kept aside with its error instead of retried forever.
-            refused.push(failed);
-            report.rejected++;
-          } else {
-            kept.push(failed);
-            report.failed++;
-          }
-        }
+    const { free, leases } = await this.#scan();
+    const now = Date.now();
+    const candidates: { file: string; expired?: Lease }[] = [
+      ...free.map((file) => ({ file })),
+      ...leases
+        .filter((lease) => lease.expiresAt <= now)
+        .map((lease) => ({ file: lease.file, expired: lease })),
+    ].sort((a, b) => (a.file < b.file ? -1 : 1));
+    const report = emptyReport();
+    const state = { stopped: false };
+    for (const candidate of candidates) {
+      if (state.stopped || exhausted(report, options)) {
+        // Counted, not claimed: what the next call will find.
+        const parsed = await this.#read(candidate.expired?.name ?? candidate.file, candidate.file).catch(
+          () => undefined,
+        );
+        report.remaining += parsed ? parsed.records.length - (candidate.expired?.done ?? 0) : 0;
+        continue;
       }
-      if (!touched) continue;
-      if (refused.length > 0) {
-        await this.#ensureDirs();
-        await this.#writeSegment(this.quarantineDir, newSegmentName(), refused.map(encodeRecord).join(''));
-      }
-      if (kept.length > 0)
-        await this.#writeSegment(this.dir, newSegmentName(), kept.map(encodeRecord).join(''));
-      await this.#fs.unlink(join(this.dir, segment.file)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+      const lease = await this.#claim(candidate.file, candidate.expired);
+      if (lease) await this.#redeliverClaimed(lease, send, options, report, state);
     }
+    await this.#pruneQuarantine().catch(() => undefined);
     return report;
   }
+
+  async #redeliverClaimed(
+    claimed: Lease,
+    send: SpoolSender,
+    options: RedeliverOptions,
+    report: RedeliverReport,
+    state: { stopped: boolean },
+  ): Promise<void> {
+    let lease: Lease | undefined = claimed;
+    const parsed = await this.#read(lease.name, lease.file);
+    if (!parsed) return;
+    if (parsed.corrupt > 0) {
+      if (parsed.records.length === 0) {
+        if (await this.#quarantine(lease.name, lease.file)) report.quarantined++;
+        return;
+      }
+      // The damaged original goes to quarantine as it is; its good records are resent from the claim.
+      await this.#ensureDirs();
+      const copied = await this.#writeSegment(this.quarantineDir, lease.file, parsed.text).then(
+        () => true,
+        () => false,
+      );
+      if (copied) report.quarantined++;
+    }
+    const kept: SpoolRecord[] = [];
+    const aside: SpoolRecord[] = [];
+    let done = lease.done;
+    let prefix = true;
+    let touched = false;
+    for (const record of parsed.records.slice(lease.done)) {
+      if (state.stopped || exhausted(report, options)) {
+        kept.push(record);
+        report.remaining++;
+        continue;
+      }
+      lease = await this.#renew(lease, done);
+      // Expired while this one was stalled, and taken over: the new holder resends the rest.
+      if (!lease) return;
+      touched = true;
+      const { outcome, record: after } = await resendOne(record, send, options);
+      if (outcome === 'delivered') {
+        report.delivered++;
+        if (prefix) done++;
+        continue;
+      }
+      prefix = false;
+      if (outcome === 'invalid') {
+        aside.push(after);
+        report.quarantined++;
+      } else if (outcome === 'rejected') {
+        aside.push(after);
+        report.rejected++;
+      } else {
+        kept.push(after);
+        report.failed++;
+        if (outcome === 'stopped') state.stopped = true;
+      }
+    }
+    if (!touched && lease.done === 0 && parsed.corrupt === 0) {
+      // Nothing was tried: the segment goes back as it was.
+      await this.#fs.rename(join(this.dir, lease.name), join(this.dir, lease.file));
+      return;
+    }
+    // Still ours, with time to finish: nobody else can have started on it.
+    lease = await this.#renew(lease, done);
+    if (!lease) return;
+    if (aside.length > 0) {
+      await this.#ensureDirs();
+      await this.#writeSegment(
+        this.quarantineDir,
+        newSegmentName(SEGMENT_SUFFIX),
+        aside.map(encodeRecord).join(''),
+      );
+    }
+    if (kept.length > 0) {
+      await this.#writeSegment(this.dir, newSegmentName(SEGMENT_SUFFIX), kept.map(encodeRecord).join(''));
+    }
+    await this.#fs.unlink(join(this.dir, lease.name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+
+  /** Keeps quarantine within its bounds: files older than the age limit go, then the oldest beyond the count. */
+  async #pruneQuarantine(): Promise<void> {
+    const names = await this.#fs.readdir(this.quarantineDir).catch(() => [] as string[]);
+    const now = Date.now();
+    const files: { name: string; mtimeMs: number }[] = [];
+    for (const name of names) {
+      const info = await this.#fs.stat(join(this.quarantineDir, name)).catch(() => undefined);
+      if (info) files.push({ name, mtimeMs: info.mtimeMs });
+    }
+    files.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const [index, file] of files.entries()) {
+      if (index >= this.#quarantineMaxFiles || now - file.mtimeMs > this.#quarantineMaxAgeMs) {
+        await this.#fs.unlink(join(this.quarantineDir, file.name)).catch(() => undefined);
+      }
+    }
+  }
+}
+
+interface ParsedFile {
+  text: string;
+  corrupt: number;
+  records: SpoolRecord[];
+}
+
+/** A redeliverer's claim on a segment: the segment file renamed to `<file>.lease-<expiry>-<owner>-<done>`. */
+interface Lease {
+  /** The segment's own name, which its record ids keep. */
+  file: string;
+  /** The claim's current file name. */
+  name: string;
+  expiresAt: number;
+  owner: string;
+  /** Records at the start of the segment already delivered. */
+  done: number;
+}
+
+const LEASE_PATTERN = /^(.+\.(?:seg|json))\.lease-(\d{15})-([0-9a-f]{12})-(\d{1,9})$/;
+
+function makeLease(file: string, expiresAt: number, owner: string, done: number): Lease {
+  const name = `${file}.lease-${expiresAt.toString().padStart(15, '0')}-${owner}-${done}`;
+  return { file, name, expiresAt, owner, done };
+}
+
+function parseLease(name: string): Lease | undefined {
+  const match = LEASE_PATTERN.exec(name);
+  if (!match) return undefined;
+  const [, file, expiry, owner, done] = match as unknown as [string, string, string, string, string];
+  return { file, name, expiresAt: Number(expiry), owner, done: Number(done) };
+}
+
+function absentIsUndefined(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw error;
 }
 
 /** A first-format file: one JSON record, no checksum. */
@@ -455,4 +659,14 @@ function parseLegacy(text: string): { records: Omit<SpoolRecord, 'id'>[]; corrup
   } catch {
     return { records: [], corrupt: 1 };
   }
+}
+
+function positive(value: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RocketMQError(
+      ErrorCode.CONFIG_INVALID,
+      `FileSpool ${name} must be a number > 0, got ${String(value)}`,
+    );
+  }
+  return value;
 }

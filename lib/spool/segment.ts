@@ -82,6 +82,9 @@ export function decodeRecord(json: string): UnplacedRecord {
     (m.messageGroup === undefined || isString(m.messageGroup)) &&
     (m.deliveryTimestamp === undefined || typeof m.deliveryTimestamp === 'number');
   if (!valid || !raw || !m) throw new Error('record does not have the spool record shape');
+  const body = Buffer.from(m.body, 'base64');
+  // Node decodes any string as base64, skipping what is not; only canonical base64 is a body we wrote.
+  if (body.toString('base64') !== m.body) throw new Error('record body is not canonical base64');
   const properties: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(m.properties)) properties[key] = value;
   const message: PreparedMessage = {
@@ -89,7 +92,7 @@ export function decodeRecord(json: string): UnplacedRecord {
     tag: m.tag,
     keys: m.keys,
     properties,
-    body: Buffer.from(m.body, 'base64'),
+    body,
     messageGroup: m.messageGroup,
     deliveryTimestamp: m.deliveryTimestamp,
   };

@@ -19,6 +19,11 @@ export interface RedeliverOptions {
   deadline?: number;
   /** At most this many records per call. @default all */
   limit?: number;
+  /**
+   * Body limit records are checked against again before they are resent (the producer passes its
+   * `maxBodyBytes`). @default 4 MiB
+   */
+  maxBodyBytes?: number;
 }
 
 export interface RedeliverReport {
@@ -31,7 +36,10 @@ export interface RedeliverReport {
    * quarantine with the error, so they are kept but no longer resent on every call.
    */
   rejected: number;
-  /** Unreadable records moved aside, never resent. */
+  /**
+   * Records moved aside and never resent: unreadable lines, and records that are no longer valid
+   * messages (checked again as a new message would be, before any resend).
+   */
   quarantined: number;
   /** Records left untouched because the deadline or the limit was reached. */
   remaining: number;
@@ -58,7 +66,12 @@ export interface Spool {
    * drain calls it after expiring sends, when waiting for the event loop could cost it its deadline.
    */
   flushSync?(): void;
-  /** Readable records, oldest first. */
+  /** Readable records, oldest first, including those a redeliverer holds a claim on right now. */
   list(): Promise<SpoolRecord[]>;
+  /**
+   * Resends what the spool holds and removes what the broker acknowledged. Safe to call from any number
+   * of processes (and, for a shared store, instances) at once: each segment is claimed by one
+   * redeliverer at a time, and a crashed one's claim comes back once its lease expires.
+   */
   redeliver(send: SpoolSender, options?: RedeliverOptions): Promise<RedeliverReport>;
 }
