@@ -10,7 +10,7 @@
  * busy the machine is (the rounds run while nothing else of ours runs, but the machine may be shared);
  * the spool figures depend on the disk (fsync cost) and are for 256-byte bodies.
  */
-import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -291,12 +291,15 @@ async function measureOneway(): Promise<Record<string, unknown>[]> {
   const broker = await startBrokerProcess();
   const rows: Record<string, unknown>[] = [];
   try {
-    for (const burst of quick ? [2000, 10_000] : [2000, 10_000, 50_000]) {
+    const bursts: Array<{ burst: number; maxInFlight?: number }> = quick
+      ? [{ burst: 2000 }, { burst: 10_000 }]
+      : [{ burst: 2000 }, { burst: 10_000 }, { burst: 50_000 }, { burst: 50_000, maxInFlight: 50_000 }];
+    for (const { burst, maxInFlight } of bursts) {
       const delivered: number[] = [];
       let dropped = 0;
       let failed = 0;
       for (let round = 0; round < (quick ? 1 : 3); round++) {
-        const producer = createProducer({ endpoints: broker.endpoint });
+        const producer = createProducer({ endpoints: broker.endpoint, ...(maxInFlight && { maxInFlight }) });
         await producer.send({ topic: 'metrics', body: 'warm-up' });
         const before = (await broker.snapshot()).stats.storedMessages;
         for (let i = 0; i < burst; i++)
@@ -311,11 +314,14 @@ async function measureOneway(): Promise<Record<string, unknown>[]> {
       }
       rows.push({
         burst,
+        maxInFlight: maxInFlight ?? 10_000,
         deliveredPct: `${median(delivered).toFixed(2)} (${Math.min(...delivered).toFixed(2)}–${Math.max(...delivered).toFixed(2)})`,
         droppedTotal: dropped,
         failedTotal: failed,
         note:
-          burst > 10_000 ? 'past maxInFlight (10,000): the excess is dropped at the call and counted' : '',
+          burst > (maxInFlight ?? 10_000)
+            ? 'past maxInFlight: the excess is dropped at the call and counted'
+            : '',
       });
     }
   } finally {
@@ -330,7 +336,11 @@ function printTable(title: string, rows: Record<string, unknown>[], columns: str
     process.stdout.write(`| ${columns.map((column) => String(row[column] ?? '')).join(' | ')} |\n`);
 }
 
-const edges = await measureEdges();
+/** `--only edges|spool|oneway` runs one section (the JSON then holds only that one). */
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const runs = (section: string) => !process.argv.includes('--only') || only === section;
+
+const edges = runs('edges') ? await measureEdges() : [];
 printTable('Deadline kept (overrun past the bound, ms: median (min–max)) and durable at return', edges, [
   'scenario',
   'boundMs',
@@ -340,7 +350,7 @@ printTable('Deadline kept (overrun past the bound, ms: median (min–max)) and d
   'spooledNotOnDisk',
   'notPersisted',
 ]);
-const spool = await measureSpool();
+const spool = runs('spool') ? await measureSpool() : [];
 printTable('Spool: concurrent appends until all durable (ms: median (min–max))', spool, [
   'records',
   'groupCommitMs',
@@ -350,9 +360,10 @@ printTable('Spool: concurrent appends until all durable (ms: median (min–max))
   'perRecordFsyncRecordsPerSec',
   'speedup',
 ]);
-const oneway = await measureOneway();
+const oneway = runs('oneway') ? await measureOneway() : [];
 printTable('Oneway bursts on a healthy broker (own process)', oneway, [
   'burst',
+  'maxInFlight',
   'deliveredPct',
   'droppedTotal',
   'failedTotal',
@@ -361,8 +372,26 @@ printTable('Oneway bursts on a healthy broker (own process)', oneway, [
 
 const out = fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(out, { recursive: true });
+const file = join(out, 'edge.json');
+// With --only, the other sections keep their figures from the last run that measured them.
+const previous = process.argv.includes('--only')
+  ? (JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, unknown>)
+  : {};
 await writeFile(
-  join(out, 'edge.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, quick, rounds: ROUNDS, edges, spool, oneway }, null, 2)}\n`,
+  file,
+  `${JSON.stringify(
+    {
+      ...previous,
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      quick,
+      rounds: ROUNDS,
+      ...(runs('edges') && { edges }),
+      ...(runs('spool') && { spool }),
+      ...(runs('oneway') && { oneway }),
+    },
+    null,
+    2,
+  )}\n`,
 );
-process.stdout.write(`\nwrote ${join(out, 'edge.json')}\n`);
+process.stdout.write(`\nwrote ${file}\n`);
