@@ -63,7 +63,7 @@ export class Producer {
   readonly #limits: Required<InFlightLimits>;
   readonly #limiter: InFlightLimiter;
   readonly #window: SendWindow;
-  #closing: Promise<void> | undefined;
+  #closing: Promise<DrainResult> | undefined;
 
   constructor(options: ProducerOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -458,14 +458,15 @@ export class Producer {
    * Drains, then closes the client and clears every timer it owns, so a script that calls this exits on
    * its own; resolves by its bound (default `sendTimeoutMs`) whatever the broker does. A client that has
    * not closed by then (its goodbye to an unreachable broker) finishes closing in the background.
-   * Idempotent; later sends throw PRODUCER_CLOSED.
+   * Resolves with what its drain reported (`notPersisted` included). Idempotent; later sends throw
+   * PRODUCER_CLOSED.
    */
-  shutdown(options?: DeadlineOptions): Promise<void> {
+  shutdown(options?: DeadlineOptions): Promise<DrainResult> {
     this.#closing ??= (async () => {
       checkDeadlineOptions(options, 'shutdown');
       const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
       const closeShare = Math.min(CLOSE_RESERVE_MS, Math.max(0, (deadline - Date.now()) / 4));
-      await this.drain({ deadline: deadline - closeShare });
+      const drained = await this.drain({ deadline: deadline - closeShare });
       const closed = this.#transport.close().then(
         () => true,
         (error: unknown) => {
@@ -480,6 +481,7 @@ export class Producer {
           : 'RocketMQ producer shut down; the client goes on closing in the background',
         stats: this.stats(),
       });
+      return drained;
     })();
     return this.#closing;
   }

@@ -1,6 +1,6 @@
 import { getLogger, LIBRARY_SOURCE, registerLogRecordSender } from '../log.js';
 import { Packer } from '../pack.js';
-import { Producer, type ProducerOptions } from './producer.js';
+import { type DrainResult, Producer, type ProducerOptions } from './producer.js';
 
 let shared: Producer | undefined;
 
@@ -60,10 +60,12 @@ export function hasOpenSharedProducer(): boolean {
 }
 
 /** Shuts the shared producer down, if there is one; for preStop hooks, SIGTERM handlers and tests. */
-export async function shutdownSharedProducer(options?: Parameters<Producer['shutdown']>[0]): Promise<void> {
+export async function shutdownSharedProducer(
+  options?: Parameters<Producer['shutdown']>[0],
+): Promise<DrainResult | undefined> {
   const producer = shared;
   shared = undefined;
-  await producer?.shutdown(options);
+  return producer?.shutdown(options);
 }
 
 /** A new, independent producer (most code wants {@link getProducer}). */
