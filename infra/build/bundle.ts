@@ -1,21 +1,12 @@
 import { relative } from 'node:path';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
-import { resolveTransport, type TransportChoice } from '../../lib/config.js';
-import {
-  inlineClientVersion,
-  nativeCrc32Shim,
-  officialTransport,
-  withoutClientFileLogger,
-} from './esbuild-plugins.js';
+import type { TransportChoice } from '../../lib/config.js';
+import { ESM_REQUIRE_BANNER, rocketmqPlugins } from './esbuild-plugins.js';
 import { NODE_TARGET, ROOT_DIR } from './targets.js';
 
 /** One esbuild run: one entry, one minified bundle with a linked source map beside it. */
 
-// ESM output has no `require`; esbuild turns the `require()` calls of bundled CommonJS packages (grpc-js,
-// google-protobuf, the client itself) into a shim that throws unless one exists. This gives them one.
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __rocketmqCreateRequire } from 'node:module';\n" +
-  'const require = __rocketmqCreateRequire(import.meta.url);';
+export { ESM_REQUIRE_BANNER };
 
 export interface BundleRequest {
   entry: string;
@@ -54,12 +45,7 @@ export function esbuildOptions(request: BundleRequest): BuildOptions {
     metafile: true,
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [
-      nativeCrc32Shim(),
-      withoutClientFileLogger(),
-      inlineClientVersion(),
-      officialTransport((request.transport ?? resolveTransport(undefined)) === 'official'),
-    ],
+    plugins: rocketmqPlugins({ transport: request.transport }),
     ...(request.format === 'esm' && { banner: { js: ESM_REQUIRE_BANNER } }),
   };
 }

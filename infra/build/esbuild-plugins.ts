@@ -1,13 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { ROOT_DIR } from './targets.js';
+import { resolveTransport, type TransportChoice } from '../../lib/config.js';
 
-/** esbuild plugins that make the RocketMQ client bundle into one self-sufficient file. */
+/**
+ * esbuild plugins that make the RocketMQ client bundle into one self-sufficient file. Exported as
+ * `rocketmq-serverless/build`: every bundle of a function that uses the library needs them.
+ */
 
-const CRC32_SHIM = join(ROOT_DIR, 'infra', 'build', 'crc32-shim.ts');
-const EGG_LOGGER_SHIM = join(ROOT_DIR, 'infra', 'build', 'egg-logger-shim.ts');
+// Paths are taken relative to this file, so the plugins work from the sources (`.ts`) and from the
+// published package (`.js`) alike.
+const OWN_EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const sibling = (path: string) => fileURLToPath(new URL(`${path}${OWN_EXTENSION}`, import.meta.url));
+
+const CRC32_SHIM = sibling('./crc32-shim');
+const EGG_LOGGER_SHIM = sibling('./egg-logger-shim');
+
+// ESM output has no `require`; esbuild turns the `require()` calls of bundled CommonJS packages (grpc-js,
+// google-protobuf, the client itself) into a shim that throws unless one exists. This gives them one.
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __rocketmqCreateRequire } from 'node:module';\n" +
+  'const require = __rocketmqCreateRequire(import.meta.url);';
 
 /** Resolves `@node-rs/crc32` (a native addon) to a pure JavaScript implementation. */
 export function nativeCrc32Shim(): Plugin {
@@ -39,7 +53,7 @@ const VERSION_READ =
 
 /** The client's version, read once at build time; the client puts it in its user agent. */
 function clientVersion(): string {
-  const require = createRequire(join(ROOT_DIR, 'package.json'));
+  const require = createRequire(import.meta.url);
   const manifest = require('rocketmq-client-nodejs/package.json') as { version: string };
   return manifest.version;
 }
@@ -72,8 +86,8 @@ export function inlineClientVersion(): Plugin {
   };
 }
 
-const OFFICIAL_LOADER = /[\\/]lib[\\/]transport[\\/]official[\\/]load\.ts$/;
-const OFFICIAL_NOT_BUNDLED = join(ROOT_DIR, 'lib', 'transport', 'official', 'not-bundled.ts');
+const OFFICIAL_LOADER = /[\\/]lib[\\/]transport[\\/]official[\\/]load\.[cm]?[jt]s$/;
+const OFFICIAL_NOT_BUNDLED = sibling('../../lib/transport/official/not-bundled');
 
 /**
  * Leaves the official client (and grpc-js, google-protobuf with it) out of a bundle built for the lean
@@ -90,4 +104,25 @@ export function officialTransport(include: boolean): Plugin {
       );
     },
   };
+}
+
+export interface RocketMQPluginOptions {
+  /**
+   * The transport the bundle is for; only `official` bundles the official client (and grpc-js).
+   * @default the library's default, or `ROCKETMQ_TRANSPORT` at build time
+   */
+  transport?: TransportChoice | undefined;
+}
+
+/**
+ * Every plugin a bundle of the library needs, in order. For ES module output (`format: 'esm'`), also set
+ * `banner: { js: ESM_REQUIRE_BANNER }`.
+ */
+export function rocketmqPlugins(options: RocketMQPluginOptions = {}): Plugin[] {
+  return [
+    nativeCrc32Shim(),
+    withoutClientFileLogger(),
+    inlineClientVersion(),
+    officialTransport(resolveTransport(options.transport) === 'official'),
+  ];
 }
