@@ -4,13 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
 import { createProducer, resolveConfig } from '../../lib/index.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The transport this vitest project runs its producers on (vitest.config.ts). */
-    transport: 'lean' | 'official';
-  }
-}
+import './provided-context.js';
 
 /**
  * The test matrix (vitest.config.ts) switches transports through ROCKETMQ_TRANSPORT only. This proves
