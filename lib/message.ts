@@ -1,4 +1,11 @@
 import { ErrorCode, MessageValidationError } from './errors.js';
+import {
+  hasControlCharacter,
+  PROXY_MAX_MESSAGE_GROUP_SIZE,
+  PROXY_MAX_USER_PROPERTIES,
+  PROXY_MAX_USER_PROPERTY_BYTES,
+  PROXY_SYSTEM_PROPERTY_NAMES,
+} from './proxy-rules.js';
 
 /** What a handler hands to the producer. Exactly one of `messageGroup` and `deliveryTimestamp` may be set. */
 export interface Message {
@@ -42,16 +49,18 @@ export interface MessageLimits {
   maxBodyBytes: number;
 }
 
+export { hasControlCharacter };
+
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /**
  * Limits of the Apache RocketMQ 5 proxy (`ProxyConfig` defaults, checked in
  * `SendMessageActivity.buildMessageProperty`): at most 128 user properties, and their keys and values,
  * the tag and the keys together at most 16 KiB of UTF-8.
  */
-export const MAX_USER_PROPERTIES = 128;
-export const MAX_USER_PROPERTY_BYTES = 16 * 1024;
+export const MAX_USER_PROPERTIES = PROXY_MAX_USER_PROPERTIES;
+export const MAX_USER_PROPERTY_BYTES = PROXY_MAX_USER_PROPERTY_BYTES;
 /** The proxy rejects a message group of `maxMessageGroupSize` (64) UTF-8 bytes or more. */
-export const MAX_MESSAGE_GROUP_BYTES = 63;
+export const MAX_MESSAGE_GROUP_BYTES = PROXY_MAX_MESSAGE_GROUP_SIZE - 1;
 export const MAX_TOPIC_LENGTH = 127;
 export const JSON_CONTENT_TYPE = 'application/json';
 
@@ -76,58 +85,7 @@ const MESSAGE_FIELDS = new Set([
  * and dispatch markers, and ApsaraMQ's `__STARTDELIVERTIME` (delay).
  */
 export const RESERVED_PROPERTY_NAMES: ReadonlySet<string> = new Set([
-  // MessageConst.STRING_HASH_SET
-  'TRACE_ON',
-  'MSG_REGION',
-  'KEYS',
-  'TAGS',
-  'WAIT',
-  'DELAY',
-  'RETRY_TOPIC',
-  'REAL_TOPIC',
-  'REAL_QID',
-  'TRAN_MSG',
-  'PGROUP',
-  'MIN_OFFSET',
-  'MAX_OFFSET',
-  'BUYER_ID',
-  'ORIGIN_MESSAGE_ID',
-  'TRANSFER_FLAG',
-  'CORRECTION_FLAG',
-  'MQ2_FLAG',
-  'RECONSUME_TIME',
-  'UNIQ_KEY',
-  'MAX_RECONSUME_TIMES',
-  'CONSUME_START_TIME',
-  'POP_CK',
-  'POP_CK_OFFSET',
-  '1ST_POP_TIME',
-  'TRAN_PREPARED_QUEUE_OFFSET',
-  'DUP_INFO',
-  'EXTEND_UNIQ_INFO',
-  'INSTANCE_ID',
-  'CORRELATION_ID',
-  'REPLY_TO_CLIENT',
-  'TTL',
-  'ARRIVE_TIME',
-  'PUSH_REPLY_TIME',
-  'CLUSTER',
-  'MSG_TYPE',
-  'INNER_MULTI_QUEUE_OFFSET',
-  'TIMER_DELAY_MS',
-  'TIMER_DELAY_SEC',
-  'TIMER_DELIVER_MS',
-  'TIMER_ENQUEUE_MS',
-  'TIMER_DEQUEUE_MS',
-  'TIMER_ROLL_TIMES',
-  'TIMER_OUT_MS',
-  'TIMER_DEL_UNIQKEY',
-  'TIMER_DELAY_LEVEL',
-  '__BORNHOST',
-  'BORN_TIMESTAMP',
-  'DLQ_ORIGIN_TOPIC',
-  'DLQ_ORIGIN_MESSAGE_ID',
-  '__CRC32#',
+  ...PROXY_SYSTEM_PROPERTY_NAMES,
   // Written by the proxy or broker, not in the set
   '__SHARDINGKEY',
   'TRACE_CONTEXT',
@@ -145,19 +103,6 @@ export const RESERVED_PROPERTY_NAMES: ReadonlySet<string> = new Set([
 
 /** Properties under this prefix are never stored by the broker (`MessageConst.PROPERTY_TRANSIENT_PREFIX`). */
 const TRANSIENT_PROPERTY_PREFIX = '__RMQ.TRANSIENT.';
-
-/**
- * Whether a string holds a character of Guava's `CharMatcher.javaIsoControl()` (U+0000–U+001F,
- * U+007F–U+009F), which the proxy rejects in tags, keys, property keys and values and message groups
- * (`GrpcValidator.containControlCharacter`).
- */
-export function hasControlCharacter(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const unit = value.charCodeAt(i);
-    if (unit <= 0x1f || (unit >= 0x7f && unit <= 0x9f)) return true;
-  }
-  return false;
-}
 
 /** Shows a rejected value with its control characters escaped, shortened for an error message. */
 function shown(value: string): string {

@@ -8,6 +8,13 @@ import type {
   SendMessageResponse,
   SendResultEntry,
 } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
+import {
+  hasControlCharacter,
+  PROXY_MAX_MESSAGE_GROUP_SIZE,
+  PROXY_MAX_USER_PROPERTIES,
+  PROXY_MAX_USER_PROPERTY_BYTES,
+  PROXY_SYSTEM_PROPERTY_NAMES,
+} from '../../lib/proxy-rules.js';
 import { createMessageId } from './message-id.js';
 import { Code, definition, millisOf, service, statusOf } from './proto.js';
 import type { MessageInput, MessageStore, StoredMessage } from './store.js';
@@ -32,78 +39,6 @@ type StoredType = StoredMessage['type'];
 const TYPE_NAMES = new Map<number, string>(
   Object.entries(definition.MessageType).map(([name, value]) => [value as number, name]),
 );
-
-/** The proxy's limits (`ProxyConfig`: userPropertyMaxNum, maxUserPropertySize, maxMessageGroupSize). */
-export const MAX_USER_PROPERTIES = 128;
-export const MAX_USER_PROPERTY_BYTES = 16 * 1024;
-export const MAX_MESSAGE_GROUP_BYTES = 64;
-
-/**
- * Property names users may not set: `MessageConst.STRING_HASH_SET` of Apache RocketMQ (main branch,
- * a superset of the 5.0–5.3 sets), which the proxy checks in `SendMessageActivity.buildMessageProperty`.
- */
-export const SYSTEM_PROPERTY_NAMES: ReadonlySet<string> = new Set([
-  'TRACE_ON',
-  'MSG_REGION',
-  'KEYS',
-  'TAGS',
-  'WAIT',
-  'DELAY',
-  'RETRY_TOPIC',
-  'REAL_TOPIC',
-  'REAL_QID',
-  'TRAN_MSG',
-  'PGROUP',
-  'MIN_OFFSET',
-  'MAX_OFFSET',
-  'BUYER_ID',
-  'ORIGIN_MESSAGE_ID',
-  'TRANSFER_FLAG',
-  'CORRECTION_FLAG',
-  'MQ2_FLAG',
-  'RECONSUME_TIME',
-  'UNIQ_KEY',
-  'MAX_RECONSUME_TIMES',
-  'CONSUME_START_TIME',
-  'POP_CK',
-  'POP_CK_OFFSET',
-  '1ST_POP_TIME',
-  'TRAN_PREPARED_QUEUE_OFFSET',
-  'DUP_INFO',
-  'EXTEND_UNIQ_INFO',
-  'INSTANCE_ID',
-  'CORRELATION_ID',
-  'REPLY_TO_CLIENT',
-  'TTL',
-  'ARRIVE_TIME',
-  'PUSH_REPLY_TIME',
-  'CLUSTER',
-  'MSG_TYPE',
-  'INNER_MULTI_QUEUE_OFFSET',
-  'TIMER_DELAY_MS',
-  'TIMER_DELAY_SEC',
-  'TIMER_DELIVER_MS',
-  'TIMER_ENQUEUE_MS',
-  'TIMER_DEQUEUE_MS',
-  'TIMER_ROLL_TIMES',
-  'TIMER_OUT_MS',
-  'TIMER_DEL_UNIQKEY',
-  'TIMER_DELAY_LEVEL',
-  '__BORNHOST',
-  'BORN_TIMESTAMP',
-  'DLQ_ORIGIN_TOPIC',
-  'DLQ_ORIGIN_MESSAGE_ID',
-  '__CRC32#',
-]);
-
-/** Guava's `CharMatcher.javaIsoControl()`, which the proxy's `GrpcValidator` uses: U+0000–U+001F, U+007F–U+009F. */
-function hasControlCharacter(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const unit = value.charCodeAt(i);
-    if (unit <= 0x1f || (unit >= 0x7f && unit <= 0x9f)) return true;
-  }
-  return false;
-}
 
 /** Java's `StringUtils.isBlank`: empty or only whitespace. */
 function isBlank(value: string): boolean {
@@ -133,15 +68,15 @@ function propertyError(
   tag: string | undefined,
   keys: string[],
 ): Status | undefined {
-  if (userProperties.length > MAX_USER_PROPERTIES) {
+  if (userProperties.length > PROXY_MAX_USER_PROPERTIES) {
     return statusOf(
       Code.MESSAGE_PROPERTIES_TOO_LARGE,
-      `too many user properties, max is ${MAX_USER_PROPERTIES}`,
+      `too many user properties, max is ${PROXY_MAX_USER_PROPERTIES}`,
     );
   }
   let bytes = 0;
   for (const [key, value] of userProperties) {
-    if (SYSTEM_PROPERTY_NAMES.has(key)) {
+    if (PROXY_SYSTEM_PROPERTY_NAMES.has(key)) {
       return statusOf(Code.ILLEGAL_MESSAGE_PROPERTY_KEY, `property is used by system: ${key}`);
     }
     if (hasControlCharacter(key)) {
@@ -175,10 +110,10 @@ function propertyError(
       return statusOf(Code.ILLEGAL_MESSAGE_KEY, 'key cannot contain control character');
     bytes += Buffer.byteLength(key);
   }
-  if (bytes > MAX_USER_PROPERTY_BYTES) {
+  if (bytes > PROXY_MAX_USER_PROPERTY_BYTES) {
     return statusOf(
       Code.MESSAGE_PROPERTIES_TOO_LARGE,
-      `the total size of user property is too large, max is ${MAX_USER_PROPERTY_BYTES}`,
+      `the total size of user property is too large, max is ${PROXY_MAX_USER_PROPERTY_BYTES}`,
     );
   }
   return undefined;
@@ -189,10 +124,10 @@ function messageGroupError(group: string): Status | undefined {
   if (isBlank(group)) {
     return statusOf(Code.ILLEGAL_MESSAGE_GROUP, 'message group cannot be the char sequence of whitespace');
   }
-  if (Buffer.byteLength(group) >= MAX_MESSAGE_GROUP_BYTES) {
+  if (Buffer.byteLength(group) >= PROXY_MAX_MESSAGE_GROUP_SIZE) {
     return statusOf(
       Code.ILLEGAL_MESSAGE_GROUP,
-      `message group exceed the max size ${MAX_MESSAGE_GROUP_BYTES}`,
+      `message group exceed the max size ${PROXY_MAX_MESSAGE_GROUP_SIZE}`,
     );
   }
   if (hasControlCharacter(group)) {
