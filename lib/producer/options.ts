@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CONFIG_KEYS, type ProducerConfigOptions } from '../config.js';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import { FileSpool } from '../spool/file-spool.js';
+import { S3Spool } from '../spool/s3-spool.js';
 import type { Spool } from '../spool/spool.js';
 import { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './in-flight.js';
 import type { TransportFactory } from './transport.js';
@@ -53,7 +54,11 @@ export const PRODUCER_KEYS = new Set([
 export const DEFAULT_SPOOL_RESERVE_MS = 100;
 
 export function resolveSpool(option: ProducerOptions['spool']): Spool | undefined {
-  if (option === undefined) return process.env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
+  if (option === undefined) {
+    // Object storage outlives the instance: when both are set, it wins over a directory.
+    if (process.env.ROCKETMQ_SPOOL_URL) return new S3Spool();
+    return process.env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
+  }
   if (option === false) return undefined;
   if (option === true) return new FileSpool();
   if ('append' in option) return option;
