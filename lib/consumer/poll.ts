@@ -9,22 +9,11 @@ import {
   checkProcessOptions,
   type MessageHandler,
   type MessageOutcome,
+  PROCESS_OPTION_NAMES,
   type ProcessOptions,
   type ProcessReport,
   processMessages,
 } from './processor.js';
-
-/** The options `pollMessages` passes on to `processMessages`. */
-const PROCESS_OPTION_NAMES = [
-  'concurrency',
-  'failurePolicy',
-  'retryTopic',
-  'deadLetterTopic',
-  'maxAttempts',
-  'reserveMs',
-  'producer',
-  'logger',
-] as const;
 
 import { ReceivedMessage } from './received.js';
 import { acquireConsumer, type ConsumerHandle } from './shared-consumer.js';
@@ -110,14 +99,7 @@ const POLL_KEYS = new Set([
   'backoffBaseMs',
   'backoffMaxMs',
   'client',
-  'concurrency',
-  'failurePolicy',
-  'retryTopic',
-  'deadLetterTopic',
-  'maxAttempts',
-  'reserveMs',
-  'producer',
-  'logger',
+  ...PROCESS_OPTION_NAMES,
 ]);
 
 function whole(value: unknown, name: string, min: number): number {

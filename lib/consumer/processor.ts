@@ -104,8 +104,8 @@ export const PROCESS_DEFAULTS = Object.freeze({
   maxReserveMs: 1000,
 });
 
-const OPTION_KEYS = new Set([
-  'deadline',
+/** The options of `processMessages` that callers such as `pollMessages` pass through as they are. */
+export const PROCESS_OPTION_NAMES = [
   'concurrency',
   'failurePolicy',
   'retryTopic',
@@ -114,7 +114,9 @@ const OPTION_KEYS = new Set([
   'reserveMs',
   'producer',
   'logger',
-]);
+] as const;
+
+const OPTION_KEYS = new Set(['deadline', ...PROCESS_OPTION_NAMES]);
 const MAX_ERROR_TEXT = 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
