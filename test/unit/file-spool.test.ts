@@ -1,11 +1,28 @@
-import { mkdtemp, open, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import {
+  chmod,
+  chown,
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, FileSpool, RocketMQError, validateMessage } from '../../lib/index.js';
 import type { PreparedMessage } from '../../lib/message.js';
 import type { SpoolFileSystem } from '../../lib/spool/file-spool.js';
-import { parseSegment } from '../../lib/spool/segment.js';
+import { encodeRecord, parseSegment } from '../../lib/spool/segment.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -280,5 +297,194 @@ describe('FileSpool group commit', () => {
     expect(sent).toHaveLength(300);
     expect(new Set(sent).size).toBe(300);
     expect(await spool.list()).toEqual([]);
+  });
+});
+
+describe('FileSpool redelivery is safe against what it finds on disk', () => {
+  const record = (m: PreparedMessage) =>
+    encodeRecord({ message: m, error: failure, spooledAt: 1, redeliveryAttempts: 0 });
+  const line = (json: string) => `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+
+  it('checks records again before resending: a UNIQ_KEY property, a key with a space, a bad topic and a non-base64 body never reach the sender', async () => {
+    const bad = (overrides: Partial<PreparedMessage>) => record({ ...message(9), ...overrides });
+    const notBase64 = line(
+      JSON.stringify({
+        v: 2,
+        spooledAt: 1,
+        redeliveryAttempts: 0,
+        error: failure,
+        message: { topic: 'orders', keys: ['B64'], properties: {}, body: '%%%' },
+      }),
+    );
+    await writeFile(
+      join(dir, '000000000000001-aaaaaaaaaaaa.seg'),
+      [
+        record(message(1)),
+        bad({ properties: { UNIQ_KEY: 'forged' } }),
+        bad({ keys: ['a key'] }),
+        bad({ topic: '../x' }),
+        notBase64,
+      ].join(''),
+    );
+    const spool = new FileSpool({ dir });
+    const sent: string[] = [];
+    const report = await spool.redeliver(async (m) => {
+      sent.push(m.keys[0] as string);
+    });
+    expect(sent).toEqual(['ORDERID_1']);
+    // Three invalid messages, and the segment with its undecodable line kept as evidence.
+    expect(report).toEqual({ delivered: 1, failed: 0, rejected: 0, quarantined: 4, remaining: 0 });
+    expect(await spool.list()).toEqual([]);
+    const kept = await readdir(join(dir, 'quarantine'));
+    expect(kept).toHaveLength(2);
+    const invalid = kept.flatMap((name) => {
+      const { records } = parseSegment(readFileSync(join(dir, 'quarantine', name), 'utf8'));
+      return name === '000000000000001-aaaaaaaaaaaa.seg' ? [] : records;
+    });
+    expect(invalid.map((r) => r.error.code)).toEqual(Array(3).fill(ErrorCode.MESSAGE_INVALID));
+    expect(invalid[0]?.error.message).toMatch(/UNIQ_KEY/);
+    expect(await spool.redeliver(async () => expect.unreachable())).toMatchObject({ quarantined: 0 });
+  });
+
+  it('identity is the file name: a copy under another name is sent once per copy and removed; an id inside a record touches nothing outside', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'spool-victim-'));
+    try {
+      await writeFile(join(outside, 'victim'), 'keep me');
+      const spool = new FileSpool({ dir });
+      const [id] = await Promise.all([spool.append(message(1), failure)]);
+      const file = (id as string).split(':')[0] as string;
+      await copyFile(join(dir, file), join(dir, '000000000000002-copycopycopy.seg'));
+      const victim = relative(dir, join(outside, 'victim'));
+      await writeFile(
+        join(dir, '000000000000003-legacy.json'),
+        JSON.stringify({
+          v: 1,
+          id: victim,
+          spooledAt: 1,
+          redeliveryAttempts: 0,
+          error: failure,
+          message: {
+            topic: 'orders',
+            keys: ['LEGACY'],
+            properties: {},
+            body: Buffer.from('x').toString('base64'),
+          },
+        }),
+      );
+      const sent: string[] = [];
+      const send = async (m: PreparedMessage) => {
+        sent.push(m.keys[0] as string);
+      };
+      expect(await spool.redeliver(send)).toMatchObject({ delivered: 3 });
+      expect(await spool.redeliver(send)).toMatchObject({ delivered: 0 });
+      expect(sent.sort()).toEqual(['LEGACY', 'ORDERID_1', 'ORDERID_1']);
+      expect(await readFile(join(outside, 'victim'), 'utf8')).toBe('keep me');
+      expect((await readdir(dir)).filter((name) => name !== 'quarantine')).toEqual([]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a live claim of another redeliverer is left alone and still listed; an expired one is taken over from its progress', async () => {
+    const spool = new FileSpool({ dir });
+    const ids = await Promise.all([1, 2, 3, 4].map((n) => spool.append(message(n), failure)));
+    const file = (ids[0] as string).split(':')[0] as string;
+    const claim = (expiresAt: number, done: number) =>
+      `${file}.lease-${String(expiresAt).padStart(15, '0')}-abcdefabcdef-${done}`;
+    const live = claim(Date.now() + 60_000, 1);
+    await rename(join(dir, file), join(dir, live));
+    expect(await spool.redeliver(async () => expect.unreachable())).toMatchObject({ delivered: 0 });
+    expect((await spool.list()).map((r) => r.message.keys[0])).toEqual([
+      'ORDERID_2',
+      'ORDERID_3',
+      'ORDERID_4',
+    ]);
+
+    await rename(join(dir, live), join(dir, claim(Date.now() - 1, 2)));
+    const sent: string[] = [];
+    expect(
+      await spool.redeliver(async (m) => {
+        sent.push(m.keys[0] as string);
+      }),
+    ).toMatchObject({ delivered: 2 });
+    expect(sent).toEqual(['ORDERID_3', 'ORDERID_4']);
+    expect((await readdir(dir)).filter((name) => name !== 'quarantine')).toEqual([]);
+  });
+
+  it('quarantine is bounded by count and by age', async () => {
+    const spool = new FileSpool({ dir, quarantineMaxFiles: 2, quarantineMaxAgeMs: 60_000 });
+    for (const n of [1, 2, 3, 4]) await writeFile(join(dir, `00000000000000${n}-junk.seg`), 'junk\n');
+    expect(await spool.redeliver(async () => undefined)).toMatchObject({ quarantined: 4 });
+    const left = await readdir(join(dir, 'quarantine'));
+    expect(left).toHaveLength(2);
+    const old = new Date(Date.now() - 120_000);
+    await utimes(join(dir, 'quarantine', left[0] as string), old, old);
+    await spool.redeliver(async () => undefined);
+    expect(await readdir(join(dir, 'quarantine'))).toEqual([left[1]]);
+  });
+});
+
+describe('FileSpool refuses a directory others could have filled', () => {
+  const record = (m: PreparedMessage) =>
+    encodeRecord({ message: m, error: failure, spooledAt: 1, redeliveryAttempts: 0 });
+  async function expectRefused(spool: FileSpool, pattern: RegExp) {
+    await expect(spool.append(message(1), failure)).rejects.toMatchObject({
+      code: ErrorCode.SPOOL_FAILED,
+      message: expect.stringMatching(pattern),
+    });
+    await expect(spool.list()).rejects.toMatchObject({ code: ErrorCode.SPOOL_FAILED });
+    await expect(spool.redeliver(async () => expect.unreachable())).rejects.toMatchObject({
+      code: ErrorCode.SPOOL_FAILED,
+    });
+    const appended = spool.append(message(2), failure);
+    spool.flushSync();
+    await expect(appended).rejects.toMatchObject({ code: ErrorCode.SPOOL_FAILED });
+  }
+
+  it('a group- or world-writable directory', async () => {
+    const shared = join(dir, 'shared');
+    await mkdir(shared);
+    await chmod(shared, 0o777);
+    // A record planted there must not be sent.
+    await writeFile(join(shared, '000000000000001-planted.seg'), record(message(666)));
+    await expectRefused(new FileSpool({ dir: shared }), /group or others.*refusing/);
+    await chmod(shared, 0o770);
+    await expectRefused(new FileSpool({ dir: shared }), /mode 770/);
+  });
+
+  it('a directory owned by another user', async () => {
+    const theirs = join(dir, 'theirs');
+    await mkdir(theirs, { mode: 0o700 });
+    if (process.getuid?.() === 0) {
+      await chown(theirs, 65534, 65534);
+      await expectRefused(new FileSpool({ dir: theirs }), /owned by uid 65534/);
+    } else {
+      // Not root: the owner is injected (fault injection), the check is the same.
+      const real = await lstat(theirs);
+      const foreign = Object.assign(Object.create(Object.getPrototypeOf(real)), real, {
+        uid: (process.getuid?.() ?? 0) + 1,
+      });
+      const fileSystem: Partial<SpoolFileSystem> = {
+        lstat: (async () => foreign) as unknown as SpoolFileSystem['lstat'],
+        lstatSync: () => foreign,
+      };
+      await expectRefused(new FileSpool({ dir: theirs, fileSystem }), /owned by uid/);
+    }
+  });
+
+  it('a symbolic link', async () => {
+    const target = join(dir, 'target');
+    await mkdir(target, { mode: 0o700 });
+    await symlink(target, join(dir, 'link'));
+    await expectRefused(new FileSpool({ dir: join(dir, 'link') }), /symbolic link/);
+  });
+
+  it('a directory of its own, mode 0700 or 0755, is used', async () => {
+    const own = join(dir, 'own');
+    await mkdir(own, { mode: 0o755 });
+    await chmod(own, 0o755);
+    const spool = new FileSpool({ dir: own });
+    await spool.append(message(1), failure);
+    expect(await spool.list()).toHaveLength(1);
   });
 });
