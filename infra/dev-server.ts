@@ -8,6 +8,7 @@ import type { FcHttpResponse } from '../lib/triggers/index.js';
 import { UsageError } from './cli.js';
 import { FUNCTIONS_DIR, fcContext, fcHttpEventFrom, loadFunction } from './emulate.js';
 import { type LocalBroker, type StoredMessage, startLocalBroker } from './local-broker/index.js';
+import { type FunctionManifest, readManifests } from './manifest.js';
 import { type ConfiguredTriggers, startConfiguredTriggers } from './rocketmq-trigger.js';
 
 export interface DevServerOptions {
@@ -34,6 +35,9 @@ const STOP_GRACE_MS = 10_000;
 
 const EVENTS_DIR = join(FUNCTIONS_DIR, '..', 'events');
 
+/** A path or `/_dev` target no function answers: 404. */
+class NotFound extends Error {}
+
 function tailLine(message: StoredMessage): string {
   const body = message.body.toString('utf8');
   const preview = body.length > 100 ? `${body.slice(0, 97)}...` : body;
@@ -58,11 +62,23 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     process.env.ROCKETMQ_ENDPOINTS = broker.endpoint;
   }
-  const [orders, fanout, metrics] = await Promise.all([
-    loadFunction('order-confirmation', 'fc'),
-    loadFunction('object-fanout', 'fc'),
-    loadFunction('metrics-reporter', 'fc'),
+  const manifests = await readManifests();
+  const load = (kind: FunctionManifest['trigger']) =>
+    Promise.all(
+      manifests
+        .filter((m) => m.trigger === kind)
+        .map(async (manifest) => ({ manifest, module: await loadFunction(manifest.name, 'fc') })),
+    );
+  const [httpFunctions, objectFunctions, timerFunctions] = await Promise.all([
+    load('http'),
+    load('object'),
+    load('timer'),
   ]);
+  // Each HTTP function serves the paths its manifest declares.
+  const routes = new Map<string, (typeof httpFunctions)[number]>();
+  for (const served of httpFunctions) {
+    for (const path of served.manifest.http?.paths ?? []) routes.set(path, served);
+  }
   const seen = new Map<string, number>();
   const tail = () => {
     if (!broker) return;
@@ -73,34 +89,57 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
   };
 
-  const runEvent = async (fn: typeof fanout, name: string, event: unknown) => {
-    const result = await fn.handler(Buffer.from(JSON.stringify(event)), fcContext(name));
+  type Loaded = (typeof httpFunctions)[number];
+  const runEvent = async ({ manifest, module }: Loaded, event: unknown) => {
+    const result = await module.handler(
+      Buffer.from(JSON.stringify(event)),
+      fcContext(manifest.name, manifest.timeout),
+    );
     tail();
     return result;
   };
 
-  const fireTimer = async (payload?: string) => {
+  /** The function a `/_dev` route runs: `?function=<name>`, else the only (first) one of its kind. */
+  const pick = (loaded: Loaded[], url: URL, kind: string): Loaded | undefined => {
+    const name = url.searchParams.get('function');
+    if (name === null) return loaded[0];
+    const found = loaded.find((entry) => entry.manifest.name === name);
+    if (!found) throw new NotFound(`no ${kind} function named "${name}"`);
+    return found;
+  };
+
+  const fireTimer = async (fn: Loaded, payload?: string) => {
     const sample = JSON.parse(await readFile(join(EVENTS_DIR, 'fc', 'timer.json'), 'utf8'));
+    const trigger = fn.manifest.fc.triggers.find((t) => t.type === 'timer');
     const event = {
       ...sample,
+      triggerName: trigger?.name ?? sample.triggerName,
       triggerTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      payload: payload ?? sample.payload,
+      payload: payload ?? (trigger?.type === 'timer' ? trigger.payload : undefined) ?? sample.payload,
     };
-    return runEvent(metrics, 'metrics-reporter', event);
+    return runEvent(fn, event);
   };
 
   const route = async (request: IncomingMessage, response: ServerResponse) => {
     const body = await buffer(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === '/_dev/oss' && request.method === 'POST') {
+      const fn = pick(objectFunctions, url, 'object');
+      if (!fn) throw new NotFound('no function has an object trigger');
       const event =
         body.length > 0
           ? JSON.parse(body.toString('utf8'))
           : JSON.parse(await readFile(join(EVENTS_DIR, 'fc', 'oss-put.json'), 'utf8'));
-      return sendJson(response, 200, await runEvent(fanout, 'object-fanout', event));
+      return sendJson(response, 200, await runEvent(fn, event));
     }
     if (url.pathname === '/_dev/timer' && request.method === 'POST') {
-      return sendJson(response, 200, await fireTimer(body.length > 0 ? body.toString('utf8') : undefined));
+      const fn = pick(timerFunctions, url, 'timer');
+      if (!fn) throw new NotFound('no function has a timer trigger');
+      return sendJson(
+        response,
+        200,
+        await fireTimer(fn, body.length > 0 ? body.toString('utf8') : undefined),
+      );
     }
     if (url.pathname === '/_dev/messages' && request.method === 'GET') {
       const topic = url.searchParams.get('topic') ?? 'orders';
@@ -117,9 +156,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         })),
       );
     }
-    const answer = (await orders.handler(
+    const served = routes.get(url.pathname);
+    if (!served || url.pathname.startsWith('/_dev/')) {
+      const paths = [...routes.keys()].join(', ') || 'none';
+      throw new NotFound(`no function serves ${url.pathname} (HTTP functions serve: ${paths})`);
+    }
+    const answer = (await served.module.handler(
       fcHttpEventFrom(request, body),
-      fcContext('order-confirmation'),
+      fcContext(served.manifest.name, served.manifest.timeout),
     )) as FcHttpResponse;
     tail();
     response.writeHead(answer.statusCode, answer.headers);
@@ -141,6 +185,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     response.once('close', () => inFlight.delete(response));
     route(request, response).catch((error: unknown) => {
       tail();
+      if (error instanceof NotFound)
+        return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: error.message } });
       const { code, message } = error as { code?: string; message?: string };
       sendJson(response, code === undefined ? 500 : 422, { error: { code: code ?? 'DEV_SERVER', message } });
     });
@@ -166,9 +212,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const timer =
     options.timerIntervalSeconds > 0
       ? setInterval(() => {
-          fireTimer().catch((error: unknown) =>
-            options.print(`  metrics-reporter failed: ${(error as Error).message}`),
-          );
+          for (const fn of timerFunctions) {
+            fireTimer(fn).catch((error: unknown) =>
+              options.print(`  ${fn.manifest.name} failed: ${(error as Error).message}`),
+            );
+          }
         }, options.timerIntervalSeconds * 1000)
       : undefined;
 
@@ -185,8 +233,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `  curl -s -X POST ${url}/_dev/timer -d '{"gauges":{"orders.pending":12}}'`,
       `  curl -s '${url}/_dev/messages?topic=orders'`,
       '',
-      options.timerIntervalSeconds > 0
-        ? `metrics-reporter fires every ${options.timerIntervalSeconds}s.`
+      ...httpFunctions.map(
+        ({ manifest }) =>
+          `${manifest.name} serves ${manifest.http?.methods.join('|')} ${manifest.http?.paths.join(', ')}.`,
+      ),
+      options.timerIntervalSeconds > 0 && timerFunctions.length > 0
+        ? `${timerFunctions.map((fn) => fn.manifest.name).join(', ')} fire every ${options.timerIntervalSeconds}s.`
         : 'timer disabled.',
       ...(rocketmqTriggers?.descriptions.map((line) => `${line}.`) ?? []),
       'Messages the broker stores appear below. Ctrl-C stops everything.',

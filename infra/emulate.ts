@@ -1,26 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { Fc2HttpResponse, FcContext } from '../lib/platforms/fc.js';
 import type { FcHttpEvent } from '../lib/triggers/index.js';
 import { UsageError } from './cli.js';
+import { FUNCTIONS_DIR, readManifests } from './manifest.js';
 
 /** Builds the calls FC and Lambda make, so functions run locally exactly as deployed. */
 
 export type Platform = 'fc' | 'aws';
-export const FUNCTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');
+export { FUNCTIONS_DIR };
 /** FC's default function timeout, in seconds. */
 export const DEFAULT_TIMEOUT_S = 60;
 
+/** The functions: every folder of functions/ with a function.json, by name. */
 export async function listFunctions(): Promise<string[]> {
-  const entries = await readdir(FUNCTIONS_DIR, { withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
+  return (await readManifests()).map((manifest) => manifest.name);
 }
 
 export interface FcModule {
@@ -39,7 +36,16 @@ export async function loadFunction(name: string, platform: Platform): Promise<Fc
   if (!known.includes(name)) {
     throw new UsageError(`unknown function "${name}"; functions: ${known.join(', ')}`);
   }
-  return import(join(FUNCTIONS_DIR, name, `${platform}.ts`));
+  const entry = join(FUNCTIONS_DIR, name, `${platform}.ts`);
+  const exists = await access(entry).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) {
+    const where = platform === 'fc' ? 'Function Compute' : 'AWS Lambda';
+    throw new UsageError(`${name} has no ${where} entry (functions/${name}/${platform}.ts)`);
+  }
+  return import(entry);
 }
 
 /** FC's context; credentials only from the environment, as FC would inject the role's STS ones. */

@@ -164,7 +164,7 @@ describe('the plan', () => {
     expect(oss?.update.body).not.toHaveProperty('sourceArn');
     const fn = plan.find((step) => step.kind === 'function');
     expect(fn?.create.body).not.toHaveProperty('code');
-    expect(fn?.kind === 'function' && fn.codeFile).toBe('/code/order-confirmation.zip');
+    expect(fn?.kind === 'function' && fn.codeFile).toBe('/code/metrics-reporter.zip');
   });
 
   it('redacts secret-named environment values and any known secret anywhere', () => {
