@@ -151,15 +151,21 @@ export class FileSpool implements Spool {
   }
 
   #ensureDirs(): Promise<void> {
-    this.#ready ??= this.#checkDirectory()
-      .then(() => this.#fs.mkdir(this.quarantineDir, { recursive: true, mode: 0o700 }))
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          this.#ready = undefined;
-          throw error;
-        },
-      );
+    if (!this.#ready) {
+      // Synchronous, once: a drain's first flush must not wait an extra thread-pool turn for it.
+      try {
+        this.#checkDirectorySync();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    this.#ready ??= this.#fs.mkdir(this.quarantineDir, { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      },
+    );
     return this.#ready;
   }
 
