@@ -72,4 +72,5 @@ export {
 export type { LatencySummary, ModeStats, ProducerStats, SendMode } from './producer/stats.js';
 export type { Transport, TransportFactory, TransportReceipt } from './producer/transport.js';
 export { DEFAULT_SPOOL_DIR, FileSpool, type FileSpoolOptions } from './spool/file-spool.js';
+export { S3Spool, type S3SpoolOptions } from './spool/s3-spool.js';
 export type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender } from './spool/spool.js';
