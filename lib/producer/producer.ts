@@ -12,6 +12,7 @@ import {
   timeoutError,
   withDeadline,
 } from './deadline.js';
+import { DrainPlan, SpoolWriter } from './drain-plan.js';
 import { InFlightLimiter, type InFlightLimits, SendWindow } from './in-flight.js';
 import { SendObserver, type SendTrace } from './observe.js';
 import {
@@ -55,11 +56,7 @@ export class Producer {
   readonly #observer: SendObserver;
   readonly #sender: RetryingSender;
   readonly #hooks: JobHooks;
-  readonly #spoolReserveMs: number;
-  /** Whether the last spool write failed; see {@link Producer.#persist}. */
-  #spoolFailing = false;
-  /** Measured CPU time to expire one send at a drain's deadline (callback, error, spool record). */
-  #expiryCostMs = DEFAULT_EXPIRY_COST_MS;
+  readonly #drainPlan: DrainPlan;
   readonly #limits: Required<InFlightLimits>;
   readonly #limiter: InFlightLimiter;
   readonly #window: SendWindow;
@@ -86,7 +83,12 @@ export class Producer {
     this.#window = new SendWindow(this.#limits.maxConcurrentSends, this.config.sendTimeoutMs);
     this.#logger = libraryLog(logger ?? getLogger());
     this.spool = resolveSpool(spool);
-    this.#spoolReserveMs = resolveSpoolReserve(spoolReserveMs);
+    this.#drainPlan = new DrainPlan({
+      spool: this.spool,
+      spoolReserveMs: resolveSpoolReserve(spoolReserveMs),
+      sendTimeoutMs: this.config.sendTimeoutMs,
+      stalledFor: () => this.#window.stalledFor(),
+    });
     this.#transport = (transportFactory ?? createClientTransport)(
       this.config,
       clientLoggerAdapter(this.#logger),
@@ -99,12 +101,13 @@ export class Producer {
       this.#stats,
       this.#logger,
     );
+    const spoolWriter = this.spool && new SpoolWriter(this.spool, this.#logger);
     this.#hooks = {
       success: (trace, result) => this.#observer.success(trace, result.messageId, result.attempts),
       failure: (trace, error) => this.#observer.failure(trace, error),
       dropped: (trace) => this.#observer.dropped(trace),
       spooled: (trace, error) => this.#observer.spooled(trace, error),
-      persist: this.spool ? (message, error) => this.#persist(message, error) : undefined,
+      persist: spoolWriter && ((message, error) => spoolWriter.persist(message, error)),
       invoke: (callback) => this.#invoke(callback),
     };
   }
@@ -334,52 +337,6 @@ export class Producer {
     );
   }
 
-  /**
-   * How long before `deadline` a drain must start expiring `open` sends so that expiring them (measured
-   * per send) and making their records durable (the spool's reserve, or its own recent flush times if
-   * longer) fit before it. At most three quarters of the time left: the sends get at least the rest to
-   * finish on their own.
-   */
-  #expiryReserve(open: number, deadline: number): number {
-    const persisting = this.spool ? Math.max(this.#spoolReserveMs, this.spool.flushEstimateMs ?? 0) : 0;
-    const wanted = persisting + open * this.#expiryCostMs;
-    return Math.min(wanted, Math.max(0, ((deadline - Date.now()) * 3) / 4));
-  }
-
-  /**
-   * How long the window may go without a successful answer before a drain takes the broker for stalled:
-   * an eighth of the time the drain has left, and never past the send timeout. A send still waiting its
-   * turn after that silence cannot be relied on to finish; expiring it while nothing of it has gone out
-   * leaves the spool the rest of the drain to keep it. On a healthy broker answers keep coming, so a
-   * long drain never takes it for stalled.
-   */
-  #stallThresholdMs(deadline: number): number {
-    return Math.min(this.config.sendTimeoutMs, Math.max(MIN_STALL_MS, (deadline - Date.now()) / 8));
-  }
-
-  /** Writes a failed async message to the spool; resolves whether it is durable. */
-  async #persist(message: PreparedMessage, error: RocketMQError): Promise<boolean> {
-    const spool = this.spool as Spool;
-    try {
-      await spool.append(message, { code: error.code, message: error.message });
-      this.#spoolFailing = false;
-      return true;
-    } catch (spoolError) {
-      // A full disk fails every record after it too: one log line when the spool starts failing, not one
-      // per record; it logs again after it has worked in between.
-      if (!this.#spoolFailing) {
-        this.#spoolFailing = true;
-        this.#logger.error({
-          message: 'could not spool failed messages',
-          code: (spoolError as RocketMQError).code ?? ErrorCode.SPOOL_FAILED,
-          topic: message.topic,
-          error: spoolError as Error,
-        });
-      }
-      return false;
-    }
-  }
-
   #invoke(callback: () => void): void {
     try {
       callback();
@@ -410,16 +367,7 @@ export class Producer {
     // Inside an invocation, its own sends: another request served by the same instance keeps its own.
     const scope = options?.invocationOnly ? currentInvocation() : undefined;
     const pending = scope?.sends ?? this.#pending;
-    const result = await drainPending(pending, {
-      expireAt: deadline - this.#expiryReserve(pending.size, deadline),
-      deadline,
-      stalled: () => this.#window.stalledFor() >= this.#stallThresholdMs(deadline),
-      persistNow: () => this.spool?.flushSync?.(),
-      onExpired: (count, ms) => {
-        // A slow average: one drain on a briefly busy machine should not halve the next one's sends.
-        this.#expiryCostMs = 0.7 * this.#expiryCostMs + 0.3 * (ms / count);
-      },
-    });
+    const result = await drainPending(pending, this.#drainPlan.window(pending.size, deadline));
     if (result.expiredAsync + result.droppedOneway + result.notPersisted > 0) {
       this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });
     }
@@ -531,10 +479,6 @@ export class Producer {
   }
 }
 
-/** Expiring one send, measured on a loaded 2-core machine: 10–35 µs; the drain learns the real figure. */
-const DEFAULT_EXPIRY_COST_MS = 0.03;
-/** The shortest silence a drain takes for a stalled broker (see `#stallThresholdMs`). */
-const MIN_STALL_MS = 20;
 /** The time a shutdown keeps back from its drain for closing the client. */
 const CLOSE_RESERVE_MS = 50;
 /** A send whose job ended while it waited its turn: nothing went out and nothing is left to report. */

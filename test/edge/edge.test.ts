@@ -21,6 +21,7 @@ import {
   getProducer,
   hasOpenSharedProducer,
   type ProducerOptions,
+  type RocketMQError,
   type SendCallback,
   shutdownSharedProducer,
 } from '../../lib/index.js';
@@ -107,7 +108,33 @@ describe('shutdown at the edge', () => {
     expect(report.shutdownMs).toBeLessThanOrEqual(200 + SLACK_MS);
     const onDisk = await keysOnDisk(spoolDir);
     expect(report.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
+    // 150 ms of drain on a loaded machine may not cover all 3,000: what did not fit is reported, never
+    // claimed. With a bound that leaves room, everything must be kept (next test).
+    expect(report.spooled.length).toBeGreaterThan(0);
+    if (report.notSpooled.length === 0) expect(await partialFiles(spoolDir)).toEqual([]);
+  });
+
+  it('shutdown({ timeoutMs: 1000 }) after 3,000 async sends to a black-holed broker keeps every one of them on disk', async () => {
+    const spoolDir = await mkdtemp(join(work, 'spool-'));
+    const { child, reportFile, lines } = startChild({
+      mode: 'shutdown',
+      endpoint: fixture.broker.endpoint,
+      spoolDir,
+      count: 3000,
+      topic: 'orders',
+      prefix: 'blackholed-roomy',
+      shutdownMs: 1000,
+    });
+    await nextLine(lines, 'ready');
+    fixture.broker.faults.blackhole(true);
+    child.stdin?.write('go\n');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProducerChildReport;
+    expect(report.shutdownMs).toBeLessThanOrEqual(1000 + SLACK_MS);
     expect(report.spooled).toHaveLength(3000);
+    const onDisk = await keysOnDisk(spoolDir);
+    expect(report.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
     expect(await partialFiles(spoolDir)).toEqual([]);
   });
 
@@ -211,7 +238,8 @@ describe('wrappers with little time left and a slow broker', () => {
       if (dir) {
         const onDisk = await keysOnDisk(dir);
         expect(seen.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
-        expect(seen.spooled.length).toBeGreaterThan(0);
+        // With 250 ms of drain some records may not fit on a loaded machine: reported, never claimed.
+        expect(seen.spooled.length + seen.notSpooled).toBe(1000);
       }
     });
 
@@ -259,15 +287,20 @@ describe('wrappers with little time left and a slow broker', () => {
         s3: { ...record.s3, object: { ...record.s3.object, key: `edge/${i}.json` } },
       }));
       const started = Date.now();
-      const result = (await fanout.handler({ Records }, lambdaContext('object-fanout', 0.3))) as {
-        sent: number;
-        failed: number;
-        spooled: number;
-      };
+      const outcome = await fanout.handler({ Records }, lambdaContext('object-fanout', 0.3)).then(
+        (result) => result as { sent: number; failed: number; spooled: number },
+        (error: unknown) => error as RocketMQError,
+      );
       expect(Date.now() - started).toBeLessThanOrEqual(300 + SLACK_MS);
-      expect(result.sent + result.failed).toBe(1000);
-      expect(result.spooled).toBe(result.failed);
-      expect((await new FileSpool({ dir }).list()).length).toBeGreaterThanOrEqual(result.spooled);
+      if (outcome instanceof Error) {
+        // Not everything could be kept in time: the function fails the event, so the platform sends it
+        // again. Nothing is lost either way.
+        expect(outcome.message).toMatch(/of 1000 object messages were neither sent nor spooled/);
+      } else {
+        expect(outcome.sent + outcome.failed).toBe(1000);
+        expect(outcome.spooled).toBe(outcome.failed);
+        expect((await new FileSpool({ dir }).list()).length).toBeGreaterThanOrEqual(outcome.spooled);
+      }
     } finally {
       delete process.env.ROCKETMQ_SPOOL_DIR;
     }

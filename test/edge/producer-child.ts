@@ -38,9 +38,6 @@ export interface ProducerChildReport {
 const config = JSON.parse(process.argv[2] ?? '{}') as ProducerChildConfig;
 const report: ProducerChildReport = { succeeded: [], spooled: [], notSpooled: [] };
 let sigtermAt: number | undefined;
-if (process.env.EDGE_TRACE)
-  (globalThis as any).__log = (s: string) =>
-    process.stderr.write(`${(performance.now() - (sigtermAt ?? 0)).toFixed(1)} ${s}\n`);
 
 process.on('exit', () => {
   if (sigtermAt !== undefined) report.exitAfterSigtermMs = performance.now() - sigtermAt;
