@@ -60,9 +60,7 @@ function startChild(config: Omit<ProducerChildConfig, 'reportFile'>): {
 } {
   const reportFile = join(work, `${config.prefix}.report.json`);
   const child = fork(CHILD, [JSON.stringify({ ...config, reportFile })], {
-    execArgv: process.env.EDGE_PROF
-      ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof5', '--import', 'tsx']
-      : ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx'],
     stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
   });
