@@ -41,13 +41,20 @@ export interface S3ClientLike {
   middlewareStack?: { add(middleware: unknown, options: unknown): void };
 }
 
+/**
+ * A class of the SDK; its input type is the SDK's own, which this module does not depend on (the SDK is
+ * an optional peer).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: accepts the SDK's classes whatever their input types
+type SdkClass<T = unknown> = new (input: any) => T;
+
 /** The parts of the `@aws-sdk/client-s3` module the spool uses. */
 export interface S3Sdk {
-  S3Client: new (config: Record<string, unknown>) => S3ClientLike;
-  PutObjectCommand: new (input: Record<string, unknown>) => unknown;
-  GetObjectCommand: new (input: Record<string, unknown>) => unknown;
-  DeleteObjectCommand: new (input: Record<string, unknown>) => unknown;
-  ListObjectsV2Command: new (input: Record<string, unknown>) => unknown;
+  S3Client: SdkClass<S3ClientLike>;
+  PutObjectCommand: SdkClass;
+  GetObjectCommand: SdkClass;
+  DeleteObjectCommand: SdkClass;
+  ListObjectsV2Command: SdkClass;
 }
 
 export interface S3SpoolOptions {
