@@ -9,7 +9,9 @@ import { type FunctionConfig, parsePlaceholder, type TriggerConfig, validateConf
  * functions through it.
  */
 
-export const FUNCTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');
+export const DEFAULT_FUNCTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'functions');
+/** Where the functions are: `ROCKETMQ_FUNCTIONS_DIR` when set (tests scaffold into a scratch tree). */
+export const FUNCTIONS_DIR = process.env.ROCKETMQ_FUNCTIONS_DIR || DEFAULT_FUNCTIONS_DIR;
 export const MANIFEST_FILE = 'function.json';
 
 export type TriggerKind = 'http' | 'object' | 'timer' | 'rocketmq';

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCli, UsageError } from '../cli.js';
-import { listFunctions } from '../emulate.js';
+import { FUNCTIONS_DIR, listFunctions } from '../emulate.js';
 import { BundleError, bundle } from './bundle.js';
 import { forbiddenInputs, missingRequireBanner } from './checks.js';
 import { loadedExports } from './load-check.js';
@@ -148,7 +148,7 @@ async function buildAll(options: Options): Promise<BuildReport> {
       buildOne(
         platform,
         name,
-        join(ROOT_DIR, 'functions', name, PLATFORM_TARGETS[platform].entry),
+        join(FUNCTIONS_DIR, name, PLATFORM_TARGETS[platform].entry),
         outDir,
         join(outDir, platform, name),
         join(outDir, platform, `${name}.zip`),
