@@ -160,6 +160,21 @@ describe('S3Spool', () => {
     expect(listed.sort()).toEqual([...spooled].sort());
   });
 
+  it('an unreachable store: appends and redelivery fail with SPOOL_FAILED, naming the spool', async () => {
+    const spool = new S3Spool({
+      url: 's3://spool/unreachable',
+      ...clientOptions(server),
+      endpoint: 'http://127.0.0.1:9',
+    });
+    const appended = spool.append(message(1), failure);
+    await expect(appended).rejects.toMatchObject({ code: ErrorCode.SPOOL_FAILED, topic: 'orders' });
+    await expect(appended).rejects.toThrow(/s3:\/\/spool\/unreachable\//);
+    await expect(spool.redeliver(async () => expect.unreachable())).rejects.toMatchObject({
+      code: ErrorCode.SPOOL_FAILED,
+    });
+    await expect(spool.list()).rejects.toMatchObject({ code: ErrorCode.SPOOL_FAILED });
+  });
+
   it('refuses to redeliver from a store that ignores If-None-Match, sending nothing', async () => {
     const plain = await startS3Server({ conditionalWrites: false });
     try {
@@ -304,6 +319,37 @@ describe('S3Spool', () => {
       await put(`${spool.prefix}segments/00000000000000${n}-ffffffffffff.seg`, 'junk\n');
     expect(await spool.redeliver(async () => undefined)).toMatchObject({ quarantined: 4 });
     expect(await keysUnder(`${spool.prefix}quarantine/`)).toHaveLength(2);
+  });
+
+  it('ROCKETMQ_SPOOL_URL gives a producer an object spool, which wins over ROCKETMQ_SPOOL_DIR', async () => {
+    const saved = { url: process.env.ROCKETMQ_SPOOL_URL, dir: process.env.ROCKETMQ_SPOOL_DIR };
+    process.env.ROCKETMQ_SPOOL_URL = `s3://${server.bucket}/from-env`;
+    process.env.ROCKETMQ_SPOOL_DIR = '/nonexistent/never-used';
+    process.env.ROCKETMQ_SPOOL_S3_ENDPOINT = server.endpoint;
+    process.env.ROCKETMQ_SPOOL_S3_PATH_STYLE = 'true';
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    try {
+      const producer = fixture.producerFor();
+      expect(producer.spool).toBeInstanceOf(S3Spool);
+      expect((producer.spool as S3Spool).location).toBe(`s3://${server.bucket}/from-env/`);
+      const id = await producer.spool?.append(message(1), failure);
+      expect(id).toMatch(/\.seg:0$/);
+      expect(await keysUnder('from-env/segments/')).toHaveLength(1);
+    } finally {
+      for (const name of [
+        'ROCKETMQ_SPOOL_S3_ENDPOINT',
+        'ROCKETMQ_SPOOL_S3_PATH_STYLE',
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+      ]) {
+        delete process.env[name];
+      }
+      if (saved.url === undefined) delete process.env.ROCKETMQ_SPOOL_URL;
+      else process.env.ROCKETMQ_SPOOL_URL = saved.url;
+      if (saved.dir === undefined) delete process.env.ROCKETMQ_SPOOL_DIR;
+      else process.env.ROCKETMQ_SPOOL_DIR = saved.dir;
+    }
   });
 
   it('configuration: s3:// URLs only, a clear error without one, no credentials in what it shows', () => {
