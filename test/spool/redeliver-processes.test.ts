@@ -38,7 +38,7 @@ afterAll(async () => {
 interface Backend {
   name: string;
   /** A fresh spool in the parent, and the config a child needs to open the same one. */
-  open(leaseMs: number): Promise<{ spool: Spool; child: RedeliverChildConfig['spool'] }>;
+  open(leaseMs: number): Promise<{ spool: Spool; child: RedeliverChildConfig['store'] }>;
 }
 
 const backends: Backend[] = [
@@ -101,6 +101,37 @@ function ledger(prefix: string): Map<string, number> {
 }
 
 describe.each(backends)('$name', (backend) => {
+  it('an instance spools 1,000 records with the broker failing and is SIGKILLed; another process redelivers them all', async () => {
+    const { spool, child: store } = await backend.open(10_000);
+    const prefix = `recycled-${++serial}`;
+    const spooler = startChild({
+      endpoint: fixture.broker.endpoint,
+      store,
+      untilEmpty: false,
+      spool: { count: 1000, prefix, topic: TOPIC },
+    });
+    await lineMatching(spooler.lines, (line) => line === 'ready');
+    fixture.broker.faults.failNextSends(1000, 50001);
+    spooler.child.stdin?.write('go\n');
+    const summary = await lineMatching(spooler.lines, (line) => line.startsWith('spooled '));
+    spooler.child.kill('SIGKILL');
+    await once(spooler.child, 'exit');
+    fixture.broker.faults.reset();
+    expect(summary).toBe('spooled 1000 0');
+    expect(ledger(prefix).size).toBe(0);
+    expect(await spool.list()).toHaveLength(1000);
+
+    const redeliverer = startChild({ endpoint: fixture.broker.endpoint, store, untilEmpty: true });
+    await lineMatching(redeliverer.lines, (line) => line === 'ready');
+    redeliverer.child.stdin?.write('go\n');
+    await lineMatching(redeliverer.lines, (line) => line.startsWith('['));
+    await once(redeliverer.child, 'exit');
+    const counts = ledger(prefix);
+    expect(counts.size).toBe(1000);
+    expect([...counts.values()].every((count) => count === 1)).toBe(true);
+    expect(await spool.list()).toEqual([]);
+  }, 120_000);
+
   it('two redeliverer processes started together send each of 2,000 records exactly once', async () => {
     const { spool, child: spoolConfig } = await backend.open(10_000);
     const prefix = `pair-${++serial}`;
@@ -109,7 +140,7 @@ describe.each(backends)('$name', (backend) => {
     fixture.broker.faults.delayMs = 2;
     const config: RedeliverChildConfig = {
       endpoint: fixture.broker.endpoint,
-      spool: spoolConfig,
+      store: spoolConfig,
       untilEmpty: true,
     };
     const children = [startChild(config), startChild(config)];
@@ -140,7 +171,7 @@ describe.each(backends)('$name', (backend) => {
     const keys = await fill(spool, prefix, 3, 100);
     fixture.broker.faults.delayMs = 15;
     const stored = fixture.broker.messages(TOPIC).length;
-    const first = startChild({ endpoint: fixture.broker.endpoint, spool: spoolConfig, untilEmpty: false });
+    const first = startChild({ endpoint: fixture.broker.endpoint, store: spoolConfig, untilEmpty: false });
     await lineMatching(first.lines, (line) => line === 'ready');
     first.child.stdin?.write('go\n');
     // Killed once it is well into the first segment.
@@ -150,7 +181,7 @@ describe.each(backends)('$name', (backend) => {
     const deliveredBeforeKill = ledger(prefix).size;
     expect(deliveredBeforeKill).toBeLessThan(300);
 
-    const second = startChild({ endpoint: fixture.broker.endpoint, spool: spoolConfig, untilEmpty: true });
+    const second = startChild({ endpoint: fixture.broker.endpoint, store: spoolConfig, untilEmpty: true });
     await lineMatching(second.lines, (line) => line === 'ready');
     second.child.stdin?.write('go\n');
     await lineMatching(second.lines, (line) => line.startsWith('['));
