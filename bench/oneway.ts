@@ -1,23 +1,34 @@
 /**
- * 3. Oneway sends: how long `sendOneway` takes to return (per call, µs), and how many messages per second
- * reach the broker once `drain` resolved, with default settings. (Packing several records into one
- * message is measured by bench/packing.ts.) Delivery is confirmed three ways: the producer's `stats().oneway`, the broker's stored
- * counter, and at the end a SimpleConsumer that reads a marked sample of each mode back.
+ * 3. Oneway sends on each transport of our producer (the raw client has no oneway send): how long
+ * `sendOneway` takes to return (per call, µs), how long each message took to be acknowledged, and how
+ * many delivered messages per second reached the broker, with default settings. The rounds alternate
+ * the transport that goes first. Delivery is confirmed three ways: the producer's `stats().oneway`, the
+ * broker's stored counter, and at the end a SimpleConsumer that reads a marked sample of each
+ * transport back. (Packing several records into one message is measured by bench/packing.ts.)
+ *
+ * "delivered msg/s" counts only the messages the broker acknowledged, over the time from the first call
+ * to the last acknowledgement: a burst that loses its tail does not get the drain's waiting time
+ * counted against the messages that made it, nor the lost ones counted as delivered. Acknowledgements
+ * are read from the `send:success` diagnostics channel, subscribed only while oneway rounds run.
  */
 import { randomUUID } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
+import { CHANNEL_NAMES, type SendSuccessEvent } from '../lib/diagnostics.js';
 import { createProducer, type Producer } from '../lib/index.js';
 import { SPOT_TOPIC } from './broker-process.js';
 import { type BenchContext, BODY, ONEWAY_TOPIC, silentClientLogger } from './context.js';
+import { rotation, TRANSPORTS, type TransportSide } from './sides.js';
 import { latencySummary, roundSpread, type Spread, spreadOf } from './stats.js';
 
-type Mode = 'default';
-const MODES: readonly Mode[] = ['default'];
 const SPOT_MESSAGES = 100;
 
 interface OnewayRound {
   returnP50Us: number;
   returnP99Us: number;
+  /** Call → acknowledgement, acknowledged messages only. */
+  ackP50Ms: number;
+  ackP99Ms: number;
   deliveredPerSec: number;
   sent: number;
   failed: number;
@@ -26,6 +37,7 @@ interface OnewayRound {
   /** Stored by the broker after drain had returned (sends drain gave up on that still landed). */
   storedAfterDrain: number;
   sendMessageCalls: number;
+  clientResets: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,9 +59,11 @@ async function settle(context: BenchContext, hadLosses: boolean): Promise<number
   return last;
 }
 
-export interface OnewayModeSummary {
+export interface OnewaySummary {
   returnP50Us: Spread;
   returnP99Us: Spread;
+  ackP50Ms: Spread;
+  ackP99Ms: Spread;
   deliveredPerSec: Spread;
   /** Totals over the measured rounds: producer stats and broker counters. */
   calls: number;
@@ -58,7 +72,10 @@ export interface OnewayModeSummary {
   dropped: number;
   storedByBroker: number;
   storedAfterDrain: number;
+  /** Calls the broker never stored: calls − stored. */
+  lost: number;
   sendMessageCalls: number;
+  clientResets: number;
 }
 
 export interface SpotCheck {
@@ -70,75 +87,105 @@ export interface SpotCheck {
 
 export interface OnewayResult {
   callsPerRound: number;
-  default: OnewayModeSummary;
-  spotCheck: Record<Mode, SpotCheck> | undefined;
+  official: OnewaySummary;
+  lean: OnewaySummary;
+  spotCheck: Record<TransportSide, SpotCheck> | undefined;
+}
+
+/** Acknowledged oneway sends while subscribed: their latencies and the time of the last one. */
+class AckRecorder {
+  latencies: number[] = [];
+  lastAckNs = 0n;
+  readonly #listener = (event: unknown) => {
+    const success = event as SendSuccessEvent;
+    if (success.mode !== 'oneway') return;
+    this.latencies.push(success.durationMs);
+    this.lastAckNs = process.hrtime.bigint();
+  };
+
+  start(): void {
+    this.latencies = [];
+    this.lastAckNs = 0n;
+    subscribe(CHANNEL_NAMES.success, this.#listener);
+  }
+
+  stop(): void {
+    unsubscribe(CHANNEL_NAMES.success, this.#listener);
+  }
 }
 
 async function oneRound(context: BenchContext, producer: Producer, calls: number): Promise<OnewayRound> {
   const latencies = new Float64Array(calls);
-  const before = producer.stats().oneway;
+  const before = producer.stats();
   const broker = (await context.broker.snapshot()).stats;
   const message = { topic: ONEWAY_TOPIC, body: BODY };
+  const acks = new AckRecorder();
+  acks.start();
   const started = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) {
-    const t = process.hrtime.bigint();
-    producer.sendOneway(message);
-    latencies[i] = Number(process.hrtime.bigint() - t) / 1000;
+  try {
+    for (let i = 0; i < calls; i++) {
+      const t = process.hrtime.bigint();
+      producer.sendOneway(message);
+      latencies[i] = Number(process.hrtime.bigint() - t) / 1000;
+    }
+    await producer.drain({ timeoutMs: 120_000 });
+  } finally {
+    acks.stop();
   }
-  await producer.drain({ timeoutMs: 120_000 });
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const after = producer.stats().oneway;
+  const after = producer.stats();
   const brokerAfter = (await context.broker.snapshot()).stats;
   const { p50, p99 } = latencySummary(latencies);
-  const sent = after.sent - before.sent;
-  const failed = after.failed - before.failed;
-  const dropped = after.dropped - before.dropped;
+  const ack = latencySummary(acks.latencies);
+  const sent = after.oneway.sent - before.oneway.sent;
+  const failed = after.oneway.failed - before.oneway.failed;
+  const dropped = after.oneway.dropped - before.oneway.dropped;
   const settled = await settle(context, failed + dropped > 0);
+  const deliveringSeconds = acks.lastAckNs > started ? Number(acks.lastAckNs - started) / 1e9 : Number.NaN;
   return {
     returnP50Us: p50,
     returnP99Us: p99,
-    deliveredPerSec: sent / wallSeconds,
+    ackP50Ms: ack.p50,
+    ackP99Ms: ack.p99,
+    deliveredPerSec: acks.latencies.length / deliveringSeconds,
     sent,
     failed,
     dropped,
     stored: settled - broker.storedMessages,
     storedAfterDrain: settled - brokerAfter.storedMessages,
     sendMessageCalls: brokerAfter.sendMessageCalls - broker.sendMessageCalls,
+    clientResets: after.clientResets - before.clientResets,
   };
 }
 
-function summarize(rounds: readonly OnewayRound[], calls: number): OnewayModeSummary {
+function summarize(rounds: readonly OnewayRound[], calls: number): OnewaySummary {
   const total = (pick: (r: OnewayRound) => number) => rounds.reduce((sum, r) => sum + pick(r), 0);
+  const spread = (pick: (r: OnewayRound) => number, digits: number) =>
+    roundSpread(spreadOf(rounds, pick), digits);
   return {
-    returnP50Us: roundSpread(
-      spreadOf(rounds, (r) => r.returnP50Us),
-      2,
-    ),
-    returnP99Us: roundSpread(
-      spreadOf(rounds, (r) => r.returnP99Us),
-      2,
-    ),
-    deliveredPerSec: roundSpread(
-      spreadOf(rounds, (r) => r.deliveredPerSec),
-      0,
-    ),
+    returnP50Us: spread((r) => r.returnP50Us, 2),
+    returnP99Us: spread((r) => r.returnP99Us, 2),
+    ackP50Ms: spread((r) => r.ackP50Ms, 2),
+    ackP99Ms: spread((r) => r.ackP99Ms, 2),
+    deliveredPerSec: spread((r) => r.deliveredPerSec, 0),
     calls: calls * rounds.length,
     sent: total((r) => r.sent),
     failed: total((r) => r.failed),
     dropped: total((r) => r.dropped),
     storedByBroker: total((r) => r.stored),
     storedAfterDrain: total((r) => r.storedAfterDrain),
+    lost: calls * rounds.length - total((r) => r.stored),
     sendMessageCalls: total((r) => r.sendMessageCalls),
+    clientResets: total((r) => r.clientResets),
   };
 }
 
-/** Sends a marked sample in each mode, then reads the spot topic back with a fresh consumer group. */
-async function spotCheck(context: BenchContext, producers: Record<Mode, Producer>) {
+/** Sends a marked sample on each transport, then reads the spot topic back with a fresh consumer group. */
+async function spotCheck(context: BenchContext, producers: Record<TransportSide, Producer>) {
   const run = randomUUID().slice(0, 8);
-  for (const mode of MODES) {
+  for (const side of TRANSPORTS) {
     for (let i = 0; i < SPOT_MESSAGES; i++)
-      producers[mode].sendOneway({ topic: SPOT_TOPIC, keys: [`${run}-${mode}-${i}`], body: `${mode} ${i}` });
-    await producers[mode].drain({ timeoutMs: 10_000 });
+      producers[side].sendOneway({ topic: SPOT_TOPIC, keys: [`${run}-${side}-${i}`], body: `${side} ${i}` });
+    await producers[side].drain({ timeoutMs: 10_000 });
   }
   const consumer = new SimpleConsumer({
     endpoints: context.endpoint,
@@ -152,7 +199,7 @@ async function spotCheck(context: BenchContext, producers: Record<Mode, Producer
   const received: MessageView[] = [];
   const deadline = Date.now() + 15_000;
   try {
-    while (received.length < SPOT_MESSAGES * MODES.length && Date.now() < deadline) {
+    while (received.length < SPOT_MESSAGES * TRANSPORTS.length && Date.now() < deadline) {
       for (const view of await consumer.receive(32, 15_000)) {
         received.push(view);
         await consumer.ack(view);
@@ -161,10 +208,10 @@ async function spotCheck(context: BenchContext, producers: Record<Mode, Producer
   } finally {
     await consumer.shutdown();
   }
-  const result = {} as Record<Mode, SpotCheck>;
-  for (const mode of MODES) {
-    const mine = received.filter((view) => view.keys.some((key) => key.startsWith(`${run}-${mode}-`)));
-    result[mode] = {
+  const result = {} as Record<TransportSide, SpotCheck>;
+  for (const side of TRANSPORTS) {
+    const mine = received.filter((view) => view.keys.some((key) => key.startsWith(`${run}-${side}-`)));
+    result[side] = {
       sent: SPOT_MESSAGES,
       readBack: mine.length,
       distinctKeys: new Set(mine.flatMap((view) => view.keys)).size,
@@ -176,23 +223,26 @@ async function spotCheck(context: BenchContext, producers: Record<Mode, Producer
 
 export async function benchOneway(context: BenchContext): Promise<OnewayResult> {
   const calls = context.onewayN;
-  const producers: Record<Mode, Producer> = {
-    default: createProducer({ endpoints: context.endpoint }),
+  const producers: Record<TransportSide, Producer> = {
+    official: createProducer({ endpoints: context.endpoint, transport: 'official' }),
+    lean: createProducer({ endpoints: context.endpoint, transport: 'lean' }),
   };
   try {
     // Starts each client and warms the code paths before the measured rounds.
-    for (const mode of MODES) await oneRound(context, producers[mode], Math.min(calls, 2000));
-    const rounds: Record<Mode, OnewayRound[]> = { default: [] };
+    for (const side of TRANSPORTS) await oneRound(context, producers[side], Math.min(calls, 2000));
+    const rounds: Record<TransportSide, OnewayRound[]> = { official: [], lean: [] };
     for (let r = 0; r < context.rounds; r++) {
       context.progress(`oneway round ${r + 1}/${context.rounds}`);
-      for (const mode of MODES) rounds[mode].push(await oneRound(context, producers[mode], calls));
+      for (const side of rotation(TRANSPORTS, r))
+        rounds[side].push(await oneRound(context, producers[side], calls));
     }
     return {
       callsPerRound: calls,
-      default: summarize(rounds.default, calls),
+      official: summarize(rounds.official, calls),
+      lean: summarize(rounds.lean, calls),
       spotCheck: await spotCheck(context, producers),
     };
   } finally {
-    await Promise.all(MODES.map((mode) => producers[mode].shutdown()));
+    await Promise.all(TRANSPORTS.map((side) => producers[side].shutdown()));
   }
 }

@@ -1,28 +1,33 @@
 /**
- * `npm run bench`: every benchmark of issue 7 in one run, against the embedded broker in a separate
- * process. Prints markdown tables on stdout (progress on stderr) and writes
- * `bench/results/<YYYY-MM-DD>.json` and `bench/results/latest.json`.
+ * `npm run bench`: every benchmark in one run, against the embedded broker in a separate process: the
+ * send modes on the raw official client and on our producer over each transport, freeze and thaw,
+ * wrappers, memory, instrumentation, cold start and bundle sizes. Prints markdown tables on stdout
+ * (progress on stderr) and writes `bench/results/<YYYY-MM-DD>.json`, `bench/results/latest.json` and the
+ * chart `bench/results/send-modes.svg`.
  *
  *   node --expose-gc --import tsx bench/run.ts [--quick] [--n 2000] [--concurrency 64] [--rounds 5]
  *     [--oneway-n 10000] [--out-dir bench/results] [--build]
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchAsync } from './async.js';
 import { startBrokerProcess } from './broker-process.js';
 import { bundleSizesIfPresent, ensureBuild, readBundleSizes } from './bundles.js';
+import { renderChart } from './chart.js';
 import { benchColdStart } from './cold-start.js';
 import { type BenchContext, type BenchOptions, OutputGate } from './context.js';
+import { benchFreeze } from './freeze.js';
 import { benchInstrumentation } from './instrumentation.js';
 import { benchMemory } from './memory.js';
 import { benchOneway } from './oneway.js';
-import { benchSync } from './sync.js';
+import { benchSendModes } from './send-modes.js';
 import { renderAll } from './table.js';
 import { evaluateTargets } from './targets.js';
 import { benchWrappers } from './wrappers.js';
+
+const CHART_FILE = 'send-modes.svg';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -88,6 +93,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const began = Date.now();
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const gate = new OutputGate();
   const progress = (line: string) =>
     gate.progress(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -100,9 +106,10 @@ async function main(): Promise<number> {
   const context: BenchContext = { ...options, broker, endpoint: broker.endpoint, progress };
   gate.mute();
   try {
-    const sync = await benchSync(context);
-    const async = await benchAsync(context, sync.sequential.ours.msgsPerSec.median);
+    const { sync, async } = await benchSendModes(context);
     const oneway = await benchOneway(context);
+    context.progress('freeze');
+    const freeze = await benchFreeze(broker, options.quick ? 1 : 5);
     const wrappers = await benchWrappers(context);
     const memory = await benchMemory(context);
     const instrumentation = await benchInstrumentation(context);
@@ -121,7 +128,7 @@ async function main(): Promise<number> {
     const bundles = await optional('bundles', () =>
       options.quick ? bundleSizesIfPresent() : readBundleSizes(),
     );
-    const targets = evaluateTargets({ sync, async, oneway, wrappers, coldStart, bundles });
+    const targets = evaluateTargets({ sync, async, oneway, wrappers, coldStart, bundles, freeze });
     const startedAt = new Date(began);
     const cpuModel = cpus()[0]?.model.trim() ?? 'unknown';
     const meta = {
@@ -134,6 +141,8 @@ async function main(): Promise<number> {
       cpuModel,
       cpuCount: availableParallelism(),
       totalMemoryGiB: Math.round(totalmem() / 2 ** 30),
+      /** 1/5/15-minute load averages when the run started and ended: how busy the machine was. */
+      loadAverage: { start: loadAtStart, end: loadavg().map((x) => Math.round(x * 100) / 100) },
       gcExposed: typeof globalThis.gc === 'function',
       broker: 'embedded broker in a separate node process (bench/broker-child.ts), no per-message logging',
       options: {
@@ -155,6 +164,7 @@ async function main(): Promise<number> {
       sync,
       async,
       oneway,
+      freeze,
       wrappers,
       coldStart,
       memory,
@@ -168,7 +178,23 @@ async function main(): Promise<number> {
     // Skipped parts are written as null, so the file always has the same keys.
     writeFileSync(file, `${JSON.stringify(results, (_key, value) => value ?? null, 2)}\n`);
     copyFileSync(file, join(options.outDir, 'latest.json'));
-    progress(`wrote ${file} and latest.json in ${meta.durationSeconds} s`);
+    const chart = join(options.outDir, CHART_FILE);
+    writeFileSync(
+      chart,
+      renderChart({
+        title: `Send modes by side, ${meta.date}${options.quick ? ' (--quick smoke run)' : ''}`,
+        subtitle: [
+          `${meta.cpuCount} × ${cpuModel}, Node ${meta.node}, load average ${meta.loadAverage.start[0]} → ` +
+            `${meta.loadAverage.end[0]} (shared machine); broker in its own process on the same machine`,
+          `${options.rounds} round(s) of ${options.n.toLocaleString('en-US')} sync/async and ` +
+            `${options.onewayN.toLocaleString('en-US')} oneway messages per side, 256-byte bodies, loopback`,
+        ],
+        sync,
+        async,
+        oneway,
+      }),
+    );
+    progress(`wrote ${file}, latest.json and ${CHART_FILE} in ${meta.durationSeconds} s`);
     return 0;
   } finally {
     gate.unmute();

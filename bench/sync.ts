@@ -1,17 +1,26 @@
 /**
- * 1. Sync sends: the official client's `Producer.send` against our `producer.send`, sequentially and at a
- * fixed concurrency. Within every round raw and ours alternate in blocks (raw, ours, ours, raw, raw,
- * ours…: 10 blocks each sequentially, 4 at concurrency), so a burst of machine noise hits both and
- * neither always goes first. The round's figure for a side adds up its blocks. Each measurement also
- * records the CPU time the client process and the broker process spent per message.
+ * 1. Sync sends on the three sides (bench/sides.ts): the raw official client, our producer on the
+ * official transport, our producer on the lean transport; sequentially and at a fixed concurrency.
+ * Within every round the sides run in blocks whose order rotates (10 blocks each sequentially, 4 at
+ * concurrency), so a burst of machine noise hits all of them and none always goes first. A side's round
+ * figure adds up its blocks. Each block also records the CPU time of the client process and of the
+ * broker process, and our producers' client resets.
  */
-import { Producer as RawProducer } from 'rocketmq-client-nodejs';
-import { createProducer } from '../lib/index.js';
-import { type BenchContext, BODY, elapsedMs, SYNC_TOPIC, silentClientLogger } from './context.js';
+import type { BenchContext } from './context.js';
+import { elapsedMs } from './context.js';
+import {
+  rotation,
+  SIDES,
+  type Side,
+  type Sides,
+  type SyncSend,
+  TRANSPORTS,
+  type TransportSide,
+} from './sides.js';
 import { latencySummary, roundSpread, type Spread, spreadOf } from './stats.js';
 
-type Send = () => Promise<unknown>;
-type Run = { latencies: Float64Array; failed: number; wallMs: number };
+/** What one run of sends returns: per-send latencies, failures and the wall time. */
+export type Run = { latencies: Float64Array; failed: number; wallMs: number };
 
 const SEQUENTIAL_BLOCKS = 10;
 const CONCURRENT_BLOCKS = 4;
@@ -25,6 +34,8 @@ export interface Measurement {
   /** CPU time per message of this process (client) and of the broker process, in µs. */
   clientCpuUsPerMsg: number;
   brokerCpuUsPerMsg: number;
+  /** Client replacements our producer made during the measurement; null for the raw client. */
+  clientResets: number | null;
 }
 
 export interface SideSummary {
@@ -33,14 +44,19 @@ export interface SideSummary {
   p99Ms: Spread;
   clientCpuUsPerMsg: Spread;
   brokerCpuUsPerMsg: Spread;
+  /** Totals over the measured rounds. */
   failed: number;
+  clientResets: number | null;
 }
 
 export interface ScenarioSummary {
   raw: SideSummary;
-  ours: SideSummary;
-  /** ours/raw msgs/s, paired per round. */
-  ratio: Spread;
+  official: SideSummary;
+  lean: SideSummary;
+  /** Our producer's msg/s ÷ the raw client's, paired per round. */
+  ratio: Record<TransportSide, Spread>;
+  /** Our producer's client CPU per message ÷ the raw client's, paired per round. */
+  cpuRatio: Record<TransportSide, Spread>;
 }
 
 export interface SyncResult {
@@ -51,8 +67,10 @@ export interface SyncResult {
   concurrent: ScenarioSummary;
 }
 
-/** Runs `count` sends one after another; returns per-send latencies and the wall time. */
-async function runSequential(send: Send, count: number): Promise<Run> {
+export type RoundOf<T> = Record<Side, T>;
+
+/** Runs `count` sends one after another. */
+export async function runSequential(send: SyncSend, count: number): Promise<Run> {
   const latencies = new Float64Array(count);
   let failed = 0;
   const started = process.hrtime.bigint();
@@ -69,7 +87,7 @@ async function runSequential(send: Send, count: number): Promise<Run> {
 }
 
 /** `workers` loops share `count` sends, each loop awaiting its own send before the next. */
-async function runConcurrent(send: Send, count: number, workers: number): Promise<Run> {
+export async function runConcurrent(send: SyncSend, count: number, workers: number): Promise<Run> {
   const latencies = new Float64Array(count);
   let failed = 0;
   let next = 0;
@@ -91,30 +109,57 @@ async function runConcurrent(send: Send, count: number, workers: number): Promis
   return { latencies, failed, wallMs: elapsedMs(started) };
 }
 
-/** One measured run with the CPU of both processes around it. */
-export async function measure(
-  context: BenchContext,
-  count: number,
-  run: () => Promise<{ latencies: Float64Array; failed: number; wallMs: number }>,
-): Promise<Measurement> {
-  const brokerBefore = await context.broker.snapshot();
-  const cpuBefore = process.cpuUsage();
-  const { latencies, failed, wallMs } = await run();
-  const cpu = process.cpuUsage(cpuBefore);
-  const brokerAfter = await context.broker.snapshot();
-  const { p50, p99 } = latencySummary(latencies);
-  return {
-    messages: count,
-    msgsPerSec: count / (wallMs / 1000),
-    p50Ms: p50,
-    p99Ms: p99,
-    failed,
-    clientCpuUsPerMsg: (cpu.user + cpu.system) / count,
-    brokerCpuUsPerMsg: ((brokerAfter.cpuMs - brokerBefore.cpuMs) * 1000) / count,
-  };
+/** A side's blocks of one round, added up. */
+export class Tally {
+  readonly latencies: Float64Array;
+  filled = 0;
+  wallMs = 0;
+  cpuUs = 0;
+  brokerCpuMs = 0;
+  failed = 0;
+  resets: number | null;
+
+  constructor(count: number, side: Side) {
+    this.latencies = new Float64Array(count);
+    this.resets = side === 'raw' ? null : 0;
+  }
+
+  /** Runs one block of `side`, with the CPU of both processes and the client resets around it. */
+  async block(context: BenchContext, sides: Sides, side: Side, run: () => Promise<Run>): Promise<void> {
+    const resetsBefore = sides.clientResets(side);
+    const brokerBefore = await context.broker.snapshot();
+    const cpuBefore = process.cpuUsage();
+    const result = await run();
+    const cpu = process.cpuUsage(cpuBefore);
+    const brokerAfter = await context.broker.snapshot();
+    const resetsAfter = sides.clientResets(side);
+    this.latencies.set(result.latencies, this.filled);
+    this.filled += result.latencies.length;
+    this.wallMs += result.wallMs;
+    this.cpuUs += cpu.user + cpu.system;
+    this.brokerCpuMs += brokerAfter.cpuMs - brokerBefore.cpuMs;
+    this.failed += result.failed;
+    if (this.resets !== null) this.resets += (resetsAfter ?? 0) - (resetsBefore ?? 0);
+  }
+
+  measurement(): Measurement {
+    const count = this.filled;
+    const { p50, p99 } = latencySummary(this.latencies.subarray(0, count));
+    return {
+      messages: count,
+      msgsPerSec: count / (this.wallMs / 1000),
+      p50Ms: p50,
+      p99Ms: p99,
+      failed: this.failed,
+      clientCpuUsPerMsg: this.cpuUs / count,
+      brokerCpuUsPerMsg: (this.brokerCpuMs * 1000) / count,
+      clientResets: this.resets,
+    };
+  }
 }
 
 export function summarizeSide(rounds: readonly Measurement[]): SideSummary {
+  const resets = rounds.map((r) => r.clientResets);
   return {
     msgsPerSec: roundSpread(
       spreadOf(rounds, (r) => r.msgsPerSec),
@@ -137,117 +182,63 @@ export function summarizeSide(rounds: readonly Measurement[]): SideSummary {
       0,
     ),
     failed: rounds.reduce((sum, r) => sum + r.failed, 0),
+    clientResets: resets.includes(null) ? null : resets.reduce<number>((sum, r) => sum + (r ?? 0), 0),
   };
 }
 
-function summarizeScenario(raw: Measurement[], ours: Measurement[]): ScenarioSummary {
-  const ratios = raw.map((r, i) => (ours[i]?.msgsPerSec ?? Number.NaN) / r.msgsPerSec);
+/** Ratio of `pick` for each of our sides over the raw client's, paired per round. */
+export function pairedRatios(
+  rounds: readonly RoundOf<Measurement>[],
+  pick: (m: Measurement) => number,
+): Record<TransportSide, Spread> {
+  return Object.fromEntries(
+    TRANSPORTS.map((side) => [
+      side,
+      roundSpread(
+        spreadOf(rounds, (r) => pick(r[side]) / pick(r.raw)),
+        3,
+      ),
+    ]),
+  ) as Record<TransportSide, Spread>;
+}
+
+export function summarizeScenario(rounds: readonly RoundOf<Measurement>[]): ScenarioSummary {
   return {
-    raw: summarizeSide(raw),
-    ours: summarizeSide(ours),
-    ratio: roundSpread(
-      spreadOf(ratios, (r) => r),
-      3,
-    ),
+    raw: summarizeSide(rounds.map((r) => r.raw)),
+    official: summarizeSide(rounds.map((r) => r.official)),
+    lean: summarizeSide(rounds.map((r) => r.lean)),
+    ratio: pairedRatios(rounds, (m) => m.msgsPerSec),
+    cpuRatio: pairedRatios(rounds, (m) => m.clientCpuUsPerMsg),
   };
 }
 
-interface Accumulator {
-  latencies: Float64Array;
-  filled: number;
-  wallMs: number;
-  cpuUs: number;
-  brokerCpuMs: number;
-  failed: number;
-}
-
-/** Runs `count` sends per side as alternating blocks; returns one measurement per side. */
+/** `count` sends per side in `blocks` blocks, the side order rotating per block. */
 async function interleaved(
   context: BenchContext,
-  sends: readonly [Send, Send],
+  sides: Sides,
   count: number,
   blocks: number,
-  run: (send: Send, count: number) => Promise<Run>,
-): Promise<[Measurement, Measurement]> {
-  const sides: Accumulator[] = [0, 1].map(() => ({
-    latencies: new Float64Array(count),
-    filled: 0,
-    wallMs: 0,
-    cpuUs: 0,
-    brokerCpuMs: 0,
-    failed: 0,
-  }));
+  run: (send: SyncSend, count: number) => Promise<Run>,
+): Promise<RoundOf<Measurement>> {
+  const tallies = Object.fromEntries(SIDES.map((side) => [side, new Tally(count, side)])) as RoundOf<Tally>;
   const size = Math.ceil(count / blocks);
   for (let block = 0, done = 0; done < count; block++, done += size) {
     const blockCount = Math.min(size, count - done);
-    for (const index of block % 2 === 0 ? [0, 1] : [1, 0]) {
-      const side = sides[index] as Accumulator;
-      const brokerBefore = await context.broker.snapshot();
-      const cpuBefore = process.cpuUsage();
-      const result = await run(sends[index] as Send, blockCount);
-      const cpu = process.cpuUsage(cpuBefore);
-      const brokerAfter = await context.broker.snapshot();
-      side.latencies.set(result.latencies, side.filled);
-      side.filled += blockCount;
-      side.wallMs += result.wallMs;
-      side.cpuUs += cpu.user + cpu.system;
-      side.brokerCpuMs += brokerAfter.cpuMs - brokerBefore.cpuMs;
-      side.failed += result.failed;
+    for (const side of rotation(SIDES, block)) {
+      await tallies[side].block(context, sides, side, () => run(sides.sync[side], blockCount));
     }
   }
-  const toMeasurement = (side: Accumulator): Measurement => {
-    const { p50, p99 } = latencySummary(side.latencies);
-    return {
-      messages: count,
-      msgsPerSec: count / (side.wallMs / 1000),
-      p50Ms: p50,
-      p99Ms: p99,
-      failed: side.failed,
-      clientCpuUsPerMsg: side.cpuUs / count,
-      brokerCpuUsPerMsg: (side.brokerCpuMs * 1000) / count,
-    };
-  };
-  return [toMeasurement(sides[0] as Accumulator), toMeasurement(sides[1] as Accumulator)];
+  return Object.fromEntries(SIDES.map((side) => [side, tallies[side].measurement()])) as RoundOf<Measurement>;
 }
 
-export async function benchSync(context: BenchContext): Promise<SyncResult> {
-  const { n, concurrency, rounds } = context;
-  const warmup = context.quick ? 50 : 500;
-  // The raw client as a user would start it: no topics up front, default maxAttempts, silent logger.
-  const raw = new RawProducer({ endpoints: context.endpoint, namespace: '', logger: silentClientLogger });
-  const ours = createProducer({ endpoints: context.endpoint });
-  const sends = [
-    () => raw.send({ topic: SYNC_TOPIC, body: BODY }),
-    () => ours.send({ topic: SYNC_TOPIC, body: BODY }),
-  ] as const;
-  await raw.startup();
-  try {
-    // Connection setup, route lookups and JIT warm-up happen here, not in the measured rounds.
-    for (const send of sends) await runSequential(send, warmup);
-    for (const send of sends) await runConcurrent(send, warmup, concurrency);
-    const measured = {
-      sequential: { raw: [] as Measurement[], ours: [] as Measurement[] },
-      concurrent: { raw: [] as Measurement[], ours: [] as Measurement[] },
-    };
-    for (let round = 0; round < rounds; round++) {
-      context.progress(`sync round ${round + 1}/${rounds}`);
-      const sequential = await interleaved(context, sends, n, SEQUENTIAL_BLOCKS, runSequential);
-      const concurrent = await interleaved(context, sends, n, CONCURRENT_BLOCKS, (send, count) =>
-        runConcurrent(send, count, concurrency),
-      );
-      measured.sequential.raw.push(sequential[0]);
-      measured.sequential.ours.push(sequential[1]);
-      measured.concurrent.raw.push(concurrent[0]);
-      measured.concurrent.ours.push(concurrent[1]);
-    }
-    return {
-      messagesPerRound: n,
-      concurrency,
-      warmup,
-      sequential: summarizeScenario(measured.sequential.raw, measured.sequential.ours),
-      concurrent: summarizeScenario(measured.concurrent.raw, measured.concurrent.ours),
-    };
-  } finally {
-    await Promise.all([raw.shutdown(), ours.shutdown()]);
-  }
+/** One round of sync sends: sequential, then `concurrency` senders. */
+export async function syncRound(
+  context: BenchContext,
+  sides: Sides,
+): Promise<{ sequential: RoundOf<Measurement>; concurrent: RoundOf<Measurement> }> {
+  const sequential = await interleaved(context, sides, context.n, SEQUENTIAL_BLOCKS, runSequential);
+  const concurrent = await interleaved(context, sides, context.n, CONCURRENT_BLOCKS, (send, count) =>
+    runConcurrent(send, count, context.concurrency),
+  );
+  return { sequential, concurrent };
 }

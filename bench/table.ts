@@ -2,12 +2,14 @@
  * Renders a run's results as markdown tables. Every figure is "median (min–max)" over the rounds; with a
  * single round only the value is shown.
  */
-import type { AsyncResult } from './async.js';
+import type { AsyncResult, AsyncScenario } from './async.js';
 import type { BundlesResult } from './bundles.js';
 import type { ColdStartResult } from './cold-start.js';
+import type { FreezeResult } from './freeze.js';
 import type { InstrumentationResult } from './instrumentation.js';
 import type { MemoryResult } from './memory.js';
 import type { OnewayResult } from './oneway.js';
+import { SIDES, type Side, TRANSPORTS, type TransportSide } from './sides.js';
 import type { Spread } from './stats.js';
 import type { ScenarioSummary, SyncResult } from './sync.js';
 import type { Target } from './targets.js';
@@ -15,6 +17,7 @@ import type { WrapperResult } from './wrappers.js';
 
 export interface Meta {
   date: string;
+  loadAverage?: { start: number[]; end: number[] };
   node: string;
   cpuModel: string;
   cpuCount: number;
@@ -32,6 +35,7 @@ export interface Renderable {
   memory: MemoryResult;
   bundles: BundlesResult | undefined;
   instrumentation: InstrumentationResult;
+  freeze: FreezeResult | undefined;
   targets: Target[];
 }
 
@@ -52,62 +56,112 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function syncRows(label: string, scenario: ScenarioSummary): string[][] {
-  const side = (name: string, s: ScenarioSummary['raw']) => [
-    `${label}, ${name}`,
-    fmt(s.msgsPerSec),
-    fmt(s.p50Ms, 2),
-    fmt(s.p99Ms, 2),
-    `${fmt(s.clientCpuUsPerMsg)} / ${fmt(s.brokerCpuUsPerMsg)}`,
-    name === 'ours' ? fmt(scenario.ratio, 3) : '',
-  ];
-  return [side('raw client', scenario.raw), side('ours', scenario.ours)];
+const SIDE_LABELS: Record<Side, string> = {
+  raw: 'raw client',
+  official: 'ours, official transport',
+  lean: 'ours, lean transport',
+};
+
+const resets = (value: number | null) => (value === null ? '–' : value.toLocaleString('en-US'));
+
+function scenarioRows(label: string, scenario: ScenarioSummary | AsyncScenario): string[][] {
+  return SIDES.map((side) => {
+    const s = scenario[side];
+    const versusSync = 'vsSequentialSync' in scenario ? fmt(scenario.vsSequentialSync[side], 2) : '';
+    return [
+      label,
+      SIDE_LABELS[side],
+      fmt(s.msgsPerSec),
+      fmt(s.p50Ms, 2),
+      fmt(s.p99Ms, 2),
+      `${fmt(s.clientCpuUsPerMsg)} / ${fmt(s.brokerCpuUsPerMsg)}`,
+      side === 'raw' ? '' : `${fmt(scenario.ratio[side], 3)}`,
+      side === 'raw' ? '' : `${fmt(scenario.cpuRatio[side], 3)}`,
+      ...('vsSequentialSync' in scenario ? [versusSync] : []),
+      s.failed.toLocaleString('en-US'),
+      resets(s.clientResets),
+    ];
+  });
 }
 
-function renderSync(sync: SyncResult, async: AsyncResult): string {
-  const header = ['scenario', 'msg/s', 'p50 ms', 'p99 ms', 'CPU µs/msg client / broker', 'ours/raw'];
-  const asyncRow = (label: string, a: AsyncResult['unbounded']) => [
-    label,
-    fmt(a.msgsPerSec),
-    fmt(a.p50Ms, 2),
-    fmt(a.p99Ms, 2),
-    `${fmt(a.clientCpuUsPerMsg)} / ${fmt(a.brokerCpuUsPerMsg)}`,
-    `${fmt(a.vsSequentialSync, 2)}× seq. sync`,
-  ];
-  return table(header, [
-    ...syncRows('sync sequential', sync.sequential),
-    ...syncRows(`sync concurrency ${sync.concurrency}`, sync.concurrent),
-    asyncRow(`async pipelined (${async.messagesPerRound} at once)`, async.unbounded),
-    asyncRow(`async, window ${async.window}`, async.windowed),
-  ]);
+const SCENARIO_HEADER = [
+  'scenario',
+  'side',
+  'msg/s',
+  'p50 ms',
+  'p99 ms',
+  'CPU µs/msg client / broker',
+  'msg/s ÷ raw',
+  'CPU ÷ raw',
+];
+
+function renderSync(sync: SyncResult): string {
+  return table(
+    [...SCENARIO_HEADER, 'failed', 'client resets'],
+    [
+      ...scenarioRows('sync sequential', sync.sequential),
+      ...scenarioRows(`sync ${sync.concurrency} concurrent`, sync.concurrent),
+    ],
+  );
+}
+
+function renderAsync(async: AsyncResult): string {
+  return table(
+    [...SCENARIO_HEADER, '÷ own seq. sync', 'failed', 'client resets'],
+    [
+      ...scenarioRows(`async, ${async.messagesPerRound.toLocaleString('en-US')} at once`, async.unbounded),
+      ...scenarioRows(`async, window ${async.window}`, async.windowed),
+    ],
+  );
 }
 
 function renderOneway(oneway: OnewayResult): string {
-  const row = (label: string, m: OnewayResult['default']) => [
-    label,
-    fmt(m.returnP50Us, 2),
-    fmt(m.returnP99Us, 2),
-    fmt(m.deliveredPerSec),
-    `${m.sent.toLocaleString('en-US')} / ${m.storedByBroker.toLocaleString('en-US')} / ${m.failed.toLocaleString('en-US')} / ${m.dropped.toLocaleString('en-US')}`,
-    m.sendMessageCalls.toLocaleString('en-US'),
-  ];
-  const rows = [row('default', oneway.default)];
+  const count = (n: number) => n.toLocaleString('en-US');
+  const row = (side: TransportSide) => {
+    const m = oneway[side];
+    return [
+      SIDE_LABELS[side],
+      fmt(m.returnP50Us, 2),
+      fmt(m.returnP99Us, 2),
+      `${fmt(m.ackP50Ms, 1)} / ${fmt(m.ackP99Ms, 1)}`,
+      fmt(m.deliveredPerSec),
+      `${count(m.calls)} / ${count(m.sent)} / ${count(m.storedByBroker)}`,
+      `${count(m.failed)} / ${count(m.dropped)} / ${count(m.lost)}`,
+      count(m.sendMessageCalls),
+      count(m.clientResets),
+    ];
+  };
   const spot = oneway.spotCheck;
   const spotLine = spot
-    ? `Consumer spot check (${spot.default.sent} marked messages): read back ${spot.default.readBack}, ` +
-      `distinct message ids ${spot.default.distinctMessageIds}.`
+    ? `Consumer spot check, ${spot.lean.sent} marked messages per transport: read back official ` +
+      `${spot.official.readBack} (${spot.official.distinctMessageIds} distinct ids), lean ${spot.lean.readBack} ` +
+      `(${spot.lean.distinctMessageIds} distinct ids).`
     : '';
   return `${table(
     [
       'oneway',
       'return p50 µs',
       'return p99 µs',
+      'ack p50 / p99 ms',
       'delivered msg/s',
-      'sent / stored / failed / dropped',
+      'calls / acked / stored',
+      'failed / dropped / not stored',
       'SendMessage calls',
+      'client resets',
     ],
-    rows,
-  )}\n\n${oneway.callsPerRound.toLocaleString('en-US')} calls per round. ${spotLine}`;
+    TRANSPORTS.map(row),
+  )}\n\n${count(oneway.callsPerRound)} calls per round; "delivered msg/s" is acknowledged messages over the time from the first call to the last acknowledgement. ${spotLine}`;
+}
+
+function renderFreeze(freeze: FreezeResult | undefined): string {
+  if (!freeze) return '_Freeze skipped._';
+  return table(
+    ['first send after a simulated 5-minute freeze', 'ms', 'attempts'],
+    [
+      ['ours, official transport', fmt(freeze.officialMs, 1), freeze.officialAttempts.join(', ')],
+      ['ours, lean transport', fmt(freeze.leanMs, 1), freeze.leanAttempts.join(', ')],
+    ],
+  );
 }
 
 function renderWrappers(wrappers: WrapperResult): string {
@@ -182,11 +236,13 @@ function renderBundles(bundles: BundlesResult | undefined): string {
 
 export function renderTargets(targets: Target[]): string {
   return table(
-    ['target', 'goal', 'measured (median)', ''],
+    ['target', 'goal', 'measured: median (min–max)', ''],
     targets.map((t) => [
       t.name,
       t.goal,
-      t.measured === undefined ? 'skipped' : `${number(t.measured, t.measured < 10 ? 3 : 1)}${t.unit}`,
+      t.measured === undefined
+        ? 'skipped'
+        : `${number(t.measured, t.measured < 10 ? 3 : 1)}${t.unit}${t.range ? ` (${number(t.range[0], t.range[0] < 10 ? 3 : 1)}–${number(t.range[1], t.range[1] < 10 ? 3 : 1)})` : ''}`,
       t.pass === undefined ? '–' : t.pass ? '✓' : '✗',
     ]),
   );
@@ -214,11 +270,15 @@ export function renderAll(results: Renderable): string {
   const { meta } = results;
   return [
     `## Benchmark ${meta.date}${meta.quick ? ' (--quick, smoke only)' : ''}`,
-    `${meta.cpuCount} × ${meta.cpuModel}, Node ${meta.node}; broker in a separate process; ${meta.rounds} round(s), figures are median (min–max).`,
-    '### Send modes (256-byte bodies)',
-    renderSync(results.sync, results.async),
+    `${meta.cpuCount} × ${meta.cpuModel}, Node ${meta.node}; broker in a separate process; ${meta.rounds} round(s), figures are median (min–max).${meta.loadAverage ? ` Load average ${meta.loadAverage.start.join(' ')} at the start, ${meta.loadAverage.end.join(' ')} at the end (the machine is shared).` : ''}`,
+    '### Sync sends (256-byte bodies)',
+    renderSync(results.sync),
+    '### Async sends',
+    renderAsync(results.async),
     '### Oneway',
     renderOneway(results.oneway),
+    '### Freeze and thaw',
+    renderFreeze(results.freeze),
     '### Wrapper + mapper overhead per warm invocation (fake transport, no network)',
     renderWrappers(results.wrappers),
     '### Cold start',

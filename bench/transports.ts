@@ -33,6 +33,7 @@ import { LeanTransport } from '../lib/transport/index.js';
 import { SendMessageRequestType, SendMessageResponseType } from '../lib/transport/lean/proto.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 import { BODY, elapsedMs, SYNC_TOPIC, silentClientLogger } from './context.js';
+import { benchFreeze } from './freeze.js';
 import { latencySummary, roundSpread, type Spread, spreadOf } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -42,7 +43,6 @@ const RAW_ENTRY = fileURLToPath(new URL('./cold-start-raw.ts', import.meta.url))
 const WORK_DIR = join(tmpdir(), 'rocketmq-serverless-bench-transports');
 /** Today's FC order-confirmation bundle on the official client (issue 16): 935 KiB. */
 const BASELINE_BUNDLE_BYTES = 935 * 1024;
-const FIVE_MINUTES = 5 * 60_000;
 
 type Send = () => Promise<unknown>;
 /** raw: the official client alone; official / lean: our producer on each transport; bare: the lean transport alone. */
@@ -254,47 +254,6 @@ async function benchSync(
   } finally {
     await Promise.all([raw.shutdown(), official.shutdown(), lean.shutdown(), bare.close()]);
   }
-}
-
-/** The first send after a freeze, per transport; the producer is fresh each time and warmed by one send. */
-async function benchFreeze(broker: BrokerProcess, repeats: number) {
-  const times: Record<'official' | 'lean', number[]> = { official: [], lean: [] };
-  const attempts: Record<'official' | 'lean', number[]> = { official: [], lean: [] };
-  for (let i = 0; i < repeats; i++) {
-    for (const transport of ['official', 'lean'] as const) {
-      let offset = 0;
-      const producer = createProducer({
-        endpoints: broker.endpoint,
-        transport,
-        ...(transport === 'lean' && {
-          transportFactory: (config, logger) =>
-            new LeanTransport(config, logger, { clock: () => Date.now() + offset }),
-        }),
-      });
-      await producer.send({ topic: SYNC_TOPIC, body: BODY });
-      await broker.fault('freeze');
-      offset += FIVE_MINUTES;
-      const started = process.hrtime.bigint();
-      const result = await producer.send({ topic: SYNC_TOPIC, body: BODY });
-      times[transport].push(elapsedMs(started));
-      attempts[transport].push(result.attempts);
-      await broker.fault('reset');
-      await producer.shutdown();
-    }
-  }
-  return {
-    repeats,
-    officialMs: roundSpread(
-      spreadOf(times.official, (x) => x),
-      1,
-    ),
-    leanMs: roundSpread(
-      spreadOf(times.lean, (x) => x),
-      1,
-    ),
-    officialAttempts: attempts.official,
-    leanAttempts: attempts.lean,
-  };
 }
 
 /** A SendMessageRequest encoder written against the .proto by hand, for comparison only. */
