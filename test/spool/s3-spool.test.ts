@@ -313,6 +313,27 @@ describe('S3Spool', () => {
     expect(await spool.list()).toEqual([]);
   });
 
+  it('stops at the limit and the deadline, leaving the rest for the next call', async () => {
+    const spool = spoolFor();
+    await Promise.all([1, 2, 3].map((n) => spool.append(message(n), failure)));
+    await spool.append(message(4), failure);
+    expect(await spool.redeliver(async () => undefined, { limit: 1 })).toMatchObject({
+      delivered: 1,
+      remaining: 3,
+    });
+    expect(await spool.redeliver(async () => undefined, { deadline: Date.now() - 1 })).toMatchObject({
+      delivered: 0,
+      remaining: 3,
+    });
+    expect((await spool.list()).map((r) => r.message.keys[0]).sort()).toEqual([
+      'ORDERID_2',
+      'ORDERID_3',
+      'ORDERID_4',
+    ]);
+    expect(await spool.redeliver(async () => undefined)).toMatchObject({ delivered: 3, remaining: 0 });
+    expect(await keysUnder(`${spool.prefix}leases/`)).toEqual([]);
+  });
+
   it('quarantine keeps at most quarantineMaxObjects objects', async () => {
     const spool = spoolFor({ quarantineMaxObjects: 2 });
     for (const n of [1, 2, 3, 4])
