@@ -12,10 +12,12 @@ export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
   logger?: Logger;
   /**
    * Where failed async sends are persisted for later delivery: a {@link Spool}, `true` for a
-   * {@link FileSpool} in its default directory, or `{ dir }`. Env `ROCKETMQ_SPOOL_DIR` turns on a file
-   * spool there. @default none: failures only reach the callback
+   * {@link FileSpool} in its default directory, `{ dir }`, or `'s3://bucket/prefix'` for an
+   * {@link S3Spool} (AWS S3, or Alibaba Cloud OSS through its S3-compatible endpoint). Env
+   * `ROCKETMQ_SPOOL_URL` turns on the object spool, `ROCKETMQ_SPOOL_DIR` a file spool there.
+   * @default none: failures only reach the callback
    */
-  spool?: Spool | boolean | { dir: string };
+  spool?: Spool | boolean | { dir: string } | `s3://${string}`;
   /** Replaces the transport; meant for fault-injection tests. @default the official client */
   transportFactory?: TransportFactory;
   /**
@@ -61,6 +63,15 @@ export function resolveSpool(option: ProducerOptions['spool']): Spool | undefine
   }
   if (option === false) return undefined;
   if (option === true) return new FileSpool();
+  if (typeof option === 'string') {
+    if (!option.startsWith('s3://')) {
+      throw new RocketMQError(
+        ErrorCode.CONFIG_INVALID,
+        `spool must be a Spool, true, { dir } or 's3://bucket/prefix', got ${JSON.stringify(option)}`,
+      );
+    }
+    return new S3Spool({ url: option });
+  }
   if ('append' in option) return option;
   return new FileSpool({ dir: option.dir });
 }

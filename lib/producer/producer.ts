@@ -398,7 +398,8 @@ export class Producer {
           this.#observer.start(message, 'sync'),
           Math.min(Date.now() + this.config.sendTimeoutMs, bound),
         ),
-      options,
+      // Records are checked again before they are resent, against this producer's body limit.
+      { maxBodyBytes: this.config.maxBodyBytes, ...options },
     );
   }
 
