@@ -49,7 +49,7 @@ export async function loadFunction(name: string, platform: Platform): Promise<Fc
 }
 
 /** FC's context; credentials only from the environment, as FC would inject the role's STS ones. */
-export function fcContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT_S): FcContext {
+export function fcContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT_S, memory = 512): FcContext {
   const { ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN } =
     process.env;
   return {
@@ -65,7 +65,7 @@ export function fcContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT
     function: {
       name: functionName,
       handler: 'index.handler',
-      memory: 512,
+      memory,
       timeout: timeoutSeconds,
       initializer: 'index.initializer',
     },
@@ -75,7 +75,11 @@ export function fcContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT
   };
 }
 
-export function lambdaContext(functionName: string, timeoutSeconds = DEFAULT_TIMEOUT_S): Context {
+export function lambdaContext(
+  functionName: string,
+  timeoutSeconds = DEFAULT_TIMEOUT_S,
+  memory = 512,
+): Context {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const unsupported = () => {
@@ -86,7 +90,7 @@ export function lambdaContext(functionName: string, timeoutSeconds = DEFAULT_TIM
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
+    memoryLimitInMB: String(memory),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `local/${randomUUID()}`,
@@ -203,5 +207,109 @@ export function fcHttpEventFrom(
       time: now.toISOString(),
       timeEpoch: String(now.getTime()),
     },
+  };
+}
+
+/** The request object an FC 2.0 HTTP function gets, as events/fc/fc2-http-order-request.json holds it. */
+export interface Fc2RequestSample {
+  method: string;
+  path: string;
+  url?: string;
+  clientIP?: string;
+  headers?: Record<string, string>;
+  queries?: Record<string, string | string[]>;
+  /** Stands in for the body the function reads from the request stream. */
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+export function isFc2RequestSample(event: unknown): event is Fc2RequestSample {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return (
+    typeof e.method === 'string' && typeof e.path === 'string' && !('version' in e) && !('httpMethod' in e)
+  );
+}
+
+/** The `(request, response)` pair for an FC 2.0 request sample: the body becomes the request stream. */
+export function fc2CallFromRequest(sample: Fc2RequestSample): ReturnType<typeof fc2CallFrom> {
+  const queries: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sample.queries ?? {}))
+    queries[name] = Array.isArray(value) ? value.join(',') : value;
+  const call = fc2CallFrom({
+    version: 'v1',
+    rawPath: sample.path,
+    headers: sample.headers ?? {},
+    queryParameters: queries,
+    body: sample.body ?? '',
+    isBase64Encoded: sample.isBase64Encoded ?? false,
+    requestContext: {
+      http: { method: sample.method, path: sample.path, sourceIp: sample.clientIP ?? '127.0.0.1' },
+    },
+  } as unknown as FcHttpEvent);
+  // The sample's own url and queries (repeated keys as lists), as FC 2.0 passes them.
+  Object.assign(call.request, {
+    url: sample.url ?? sample.path,
+    queries: sample.queries ?? {},
+    headers: Object.fromEntries(Object.entries(sample.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+  });
+  return call;
+}
+
+/**
+ * Which platform an event sample comes from, for the shapes each platform's triggers deliver; `undefined`
+ * when it is none of them (a custom event). FC's RocketMQ events are left out: invoke feeds them to a
+ * Lambda poller on purpose.
+ */
+export function eventPlatform(event: unknown): Platform | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const e = event as Record<string, unknown>;
+  if (isFcHttpEvent(event) || isFc2RequestSample(event)) return 'fc';
+  if ('triggerTime' in e && 'triggerName' in e) return 'fc';
+  const fcRecords = e.events;
+  if (Array.isArray(fcRecords) && (fcRecords[0] as { eventSource?: unknown })?.eventSource === 'acs:oss')
+    return 'fc';
+  if (e.version === '2.0' && typeof e.routeKey === 'string') return 'aws';
+  if (typeof e.httpMethod === 'string' && 'requestContext' in e) return 'aws';
+  const records = e.Records;
+  if (
+    Array.isArray(records) &&
+    String((records[0] as { eventSource?: unknown })?.eventSource).startsWith('aws:')
+  )
+    return 'aws';
+  if (e['detail-type'] === 'Scheduled Event' || e.source === 'aws.events' || e.source === 'aws.scheduler')
+    return 'aws';
+  return undefined;
+}
+
+/** The variables each platform's runtime sets for a function (only those the shell has not set). */
+export function platformEnvironment(
+  platform: Platform,
+  fn: { name: string; memory: number; timeout: number },
+): Record<string, string> {
+  if (platform === 'aws') {
+    const region = process.env.AWS_REGION || 'us-east-1';
+    return {
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memory),
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `local/${randomUUID()}`,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      _HANDLER: 'index.handler',
+    };
+  }
+  return {
+    FC_FUNCTION_NAME: fn.name,
+    FC_FUNCTION_HANDLER: 'index.handler',
+    FC_FUNCTION_INITIALIZER: 'index.initializer',
+    FC_FUNCTION_MEMORY_SIZE: String(fn.memory),
+    FC_FUNCTION_TIMEOUT: String(fn.timeout),
+    FC_REGION: process.env.ALIBABA_CLOUD_REGION || 'cn-hangzhou',
+    FC_ACCOUNT_ID: '1234567890123456',
+    FC_INSTANCE_ID: `local-${randomUUID()}`,
   };
 }

@@ -518,6 +518,7 @@ describe(`fault suite (${profile.size})`, () => {
             'events/fc/http-order.json',
             '--timeout',
             String(timeoutSeconds),
+            '--fail-on-http-error',
           ],
           {
             cwd: ROOT,

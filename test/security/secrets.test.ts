@@ -118,6 +118,7 @@ describe('secrets stay secret', () => {
             '-p',
             'events/fc/http-order.json',
             '--tail',
+            '--fail-on-http-error',
           ],
           {
             env: {
