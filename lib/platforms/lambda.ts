@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { ConfigError } from '../errors.js';
 import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
@@ -24,6 +25,20 @@ import {
 
 /** The Lambda context once {@link rocketmq} ran: the invocation rides along for the handler. */
 export type RocketMQContext = Context & { rocketmq: Invocation };
+
+/**
+ * The invocation {@link rocketmq} put on a Lambda context, typed, for handlers that build their own middy
+ * chain. A {@link ConfigError} when the middleware is not in the chain (or runs after the handler).
+ */
+export function invocationOf(context: Context): Invocation {
+  const invocation = (context as Partial<RocketMQContext>).rocketmq;
+  if (!invocation) {
+    throw new ConfigError(
+      'context.rocketmq is not set: add .use(rocketmq()) to the middy chain before the handler',
+    );
+  }
+  return invocation;
+}
 
 export interface RocketMQMiddlewareOptions {
   /** Options of the shared producer, used when it is first created in this execution environment. */

@@ -33,6 +33,17 @@ interface PackResult {
   files: PackedFile[];
 }
 
+/** The code blocks README.md marks with `<!-- package-test: <file> -->`, by file. */
+async function readmeSnippets(): Promise<Record<string, string>> {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const snippets: Record<string, string> = {};
+  for (const match of readme.matchAll(/<!-- package-test: (\S+) -->\s*```\w*\n([\s\S]*?)```/g)) {
+    snippets[match[1] as string] = match[2] as string;
+  }
+  return snippets;
+}
+
+let snippets: Record<string, string>;
 let work: string;
 let project: string;
 let packed: PackResult;
@@ -132,6 +143,7 @@ beforeAll(async () => {
     npm_config_registry: 'http://127.0.0.1:9/',
   });
   broker = await startLocalBroker();
+  snippets = await readmeSnippets();
 }, 240_000);
 
 afterAll(async () => {
@@ -207,27 +219,7 @@ describe('installed into an empty project', () => {
   });
 
   it('type-checks an FC function with strict and exactOptionalPropertyTypes, node16 and bundler resolution', async () => {
-    await writeFile(
-      join(project, 'src', 'fc-order.ts'),
-      `import type { Invocation } from 'rocketmq-serverless';
-import { fcHttpHandler, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
-import { type HttpRequest, type HttpResponse, jsonResponse, readJsonBody, requireMethod } from 'rocketmq-serverless/triggers';
-
-async function confirm(request: HttpRequest, invocation: Invocation): Promise<HttpResponse> {
-  requireMethod(request, ['POST']);
-  const order = readJsonBody(request) as { orderId?: unknown };
-  const sent = await invocation.producer.send(
-    { topic: 'orders', tag: 'OrderCreated', body: { orderId: String(order.orderId) } },
-    { deadline: invocation.deadline },
-  );
-  return jsonResponse(200, { messageId: sent.messageId });
-}
-
-export const handler = fcHttpHandler(confirm);
-export const initializer = fcInitializer({ warmTopics: ['orders'] });
-export const preStop = fcPreStop();
-`,
-    );
+    await writeFile(join(project, 'src', 'fc-order.ts'), snippet('src/fc-order.ts'));
     await typeCheck(['src/fc-order.ts']);
   }, 120_000);
 
@@ -236,30 +228,41 @@ export const preStop = fcPreStop();
     await provide('@opentelemetry/api');
     await sh(NODE, ['--input-type=module', '-e', importAll(OPTIONAL_PEER_ENTRIES)], project);
     await sh(NODE, ['--input-type=commonjs', '-e', requireAll(OPTIONAL_PEER_ENTRIES)], project);
-    await writeFile(join(project, 'src', 'aws-order.ts'), LAMBDA_SOURCE);
-    await typeCheck(['src/aws-order.ts']);
+    for (const file of ['src/aws-order.ts', 'src/aws-custom.ts']) {
+      await writeFile(join(project, file), snippet(file));
+    }
+    await typeCheck(['src/aws-order.ts', 'src/aws-custom.ts']);
   }, 120_000);
 
   it('bundles functions with esbuild and the exported plugins; the bundles send to the embedded broker', async () => {
     await provide('esbuild');
     await provide('@middy/core');
-    await writeFile(join(project, 'src', 'aws-order.ts'), LAMBDA_SOURCE);
-    await writeFile(join(project, 'build.mjs'), BUILD_SCRIPT);
+    for (const file of ['src/fc-order.ts', 'src/aws-order.ts', 'src/aws-custom.ts', 'build.mjs']) {
+      await writeFile(join(project, file), snippet(file));
+    }
     await sh(NODE, ['build.mjs'], project);
 
     const env = { ROCKETMQ_ENDPOINTS: broker.endpoint, POWERTOOLS_LOG_LEVEL: 'ERROR' };
+    const debug = { ...env, POWERTOOLS_LOG_LEVEL: 'DEBUG' };
     const before = broker.messages('orders').length;
     const fc = await sh(NODE, ['-e', RUN_FC], project, env);
     expect(JSON.parse(fc.stdout)).toMatchObject({ statusCode: 200 });
     const aws = await sh(NODE, ['--input-type=module', '-e', RUN_AWS], project, env);
     expect(JSON.parse(aws.stdout)).toMatchObject({ statusCode: 200 });
+    const custom = await sh(NODE, ['--input-type=module', '-e', RUN_AWS_CUSTOM], project, debug);
+    // Powertools writes its log lines to stdout too; the result is the line marked RESULT.
+    const resultLine = custom.stdout.split('\n').find((line) => line.startsWith('RESULT '));
+    expect(JSON.parse(resultLine?.slice(7) ?? 'null')).toMatchObject({ messageId: expect.any(String) });
+    // The library's own log lines carry the Lambda context through injectLambdaContext(getLogger()).
+    expect(custom.stdout).toContain('"function_request_id":"a2"');
 
     const stored = broker.messages('orders').slice(before);
     expect(stored.map((message) => JSON.parse(Buffer.from(message.body).toString()).orderId)).toEqual([
       'fc-1',
       'aws-1',
+      'aws-2',
     ]);
-    for (const file of ['out/fc/index.js', 'out/aws/index.mjs']) {
+    for (const file of ['out/fc/index.js', 'out/aws-order/index.mjs', 'out/aws-custom/index.mjs']) {
       const { size } = await stat(join(project, file));
       // Send-only bundles on the lean transport; the official client would add about 1 MB.
       expect(size).toBeLessThan(600_000);
@@ -300,32 +303,11 @@ async function typeCheck(files: string[]) {
   }
 }
 
-const LAMBDA_SOURCE = `import type { Invocation } from 'rocketmq-serverless';
-import { lambdaHttpHandler } from 'rocketmq-serverless/lambda';
-import { type HttpRequest, type HttpResponse, jsonResponse, readJsonBody } from 'rocketmq-serverless/triggers';
-
-async function confirm(request: HttpRequest, invocation: Invocation): Promise<HttpResponse> {
-  const order = readJsonBody(request) as { orderId?: unknown };
-  const sent = await invocation.producer.send(
-    { topic: 'orders', tag: 'OrderCreated', body: { orderId: String(order.orderId) } },
-    { deadline: invocation.deadline },
-  );
-  return jsonResponse(200, { messageId: sent.messageId });
+function snippet(file: string): string {
+  const text = snippets[file];
+  if (text === undefined) throw new Error(`README.md has no code block marked <!-- package-test: ${file} -->`);
+  return text;
 }
-
-export const handler = lambdaHttpHandler(confirm);
-`;
-
-const BUILD_SCRIPT = `import { writeFileSync } from 'node:fs';
-import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER, rocketmqPlugins } from 'rocketmq-serverless/build';
-
-const common = { bundle: true, platform: 'node', target: 'node20', minify: true, logLevel: 'warning', plugins: rocketmqPlugins() };
-await build({ ...common, entryPoints: ['src/fc-order.ts'], outfile: 'out/fc/index.js', format: 'cjs' });
-await build({ ...common, entryPoints: ['src/aws-order.ts'], outfile: 'out/aws/index.mjs', format: 'esm', banner: { js: ESM_REQUIRE_BANNER } });
-// FC loads index.js from the zip, where this project's "type": "module" does not reach.
-writeFileSync('out/fc/package.json', '{ "type": "commonjs" }');
-`;
 
 const RUN_FC = `const { handler } = require('./out/fc/index.js');
 const event = { version: 'v1', rawPath: '/', headers: { 'Content-Type': 'application/json' }, queryParameters: {},
@@ -337,7 +319,7 @@ handler(Buffer.from(JSON.stringify(event)), context).then((response) => {
   process.exit(0);
 });`;
 
-const RUN_AWS = `const { handler } = await import('./out/aws/index.mjs');
+const RUN_AWS = `const { handler } = await import('./out/aws-order/index.mjs');
 const event = { version: '2.0', rawPath: '/', headers: { 'content-type': 'application/json' },
   body: JSON.stringify({ orderId: 'aws-1' }), isBase64Encoded: false,
   requestContext: { http: { method: 'POST', path: '/' } } };
@@ -345,4 +327,11 @@ const deadline = Date.now() + 30_000;
 const context = { functionName: 'aws-order', awsRequestId: 'a1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:aws-order',
   memoryLimitInMB: '128', functionVersion: '$LATEST', getRemainingTimeInMillis: () => deadline - Date.now() };
 process.stdout.write(JSON.stringify(await handler(event, context)));
+process.exit(0);`;
+
+const RUN_AWS_CUSTOM = `const { handler } = await import('./out/aws-custom/index.mjs');
+const deadline = Date.now() + 30_000;
+const context = { functionName: 'aws-custom', awsRequestId: 'a2', invokedFunctionArn: 'arn:aws:lambda:us-east-1:1:function:aws-custom',
+  memoryLimitInMB: '128', functionVersion: '$LATEST', getRemainingTimeInMillis: () => deadline - Date.now() };
+process.stdout.write('\\nRESULT ' + JSON.stringify(await handler({ orderId: 'aws-2' }, context)) + '\\n');
 process.exit(0);`;
