@@ -305,7 +305,8 @@ async function typeCheck(files: string[]) {
 
 function snippet(file: string): string {
   const text = snippets[file];
-  if (text === undefined) throw new Error(`README.md has no code block marked <!-- package-test: ${file} -->`);
+  if (text === undefined)
+    throw new Error(`README.md has no code block marked <!-- package-test: ${file} -->`);
   return text;
 }
 
