@@ -189,6 +189,31 @@ describe('the packed tarball', () => {
   });
 });
 
+describe('package linters', () => {
+  it('publint finds nothing, even in strict mode', async () => {
+    const { stdout } = await sh(
+      NODE,
+      [join(ROOT, 'node_modules', 'publint', 'src', 'cli.js'), '--strict', '--pack', 'false'],
+      ROOT,
+    );
+    expect(stdout).toContain('All good!');
+  });
+
+  it('are-the-types-wrong resolves every entry under node16 (ESM and CJS) and bundler resolution', async () => {
+    // node10 resolution predates `exports`: only the root entry can work there, by design.
+    const attw = join(ROOT, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+    const { stdout } = await sh(
+      NODE,
+      [attw, join(work, packed.filename), '--profile', 'node16', '--format', 'json'],
+      ROOT,
+    );
+    const report = JSON.parse(stdout) as {
+      analysis: { problems: { kind: string; resolutionKind?: string }[] };
+    };
+    expect(report.analysis.problems.filter((problem) => problem.resolutionKind !== 'node10')).toEqual([]);
+  });
+});
+
 describe('installed into an empty project', () => {
   const importAll = (entries: string[]) =>
     entries.map((entry) => `await import('rocketmq-serverless${entry}');`).join('\n');
