@@ -30,6 +30,11 @@ const SDK_MODULE = '@aws-sdk/client-s3';
 const SEGMENT_SUFFIX = '.seg';
 /** One flush writes at most this much; a larger backlog goes out in several objects. */
 const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest segment a redeliverer reads (segments are read whole): twice what a flush writes. A bigger
+ * object was not written by a spool; it is moved to quarantine by a server-side copy, never read.
+ */
+export const MAX_SEGMENT_BYTES = 2 * MAX_FLUSH_BYTES;
 const MAX_FLUSHERS = 2;
 const GENERATION_DIGITS = 10;
 export const DEFAULT_S3_QUARANTINE_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
@@ -55,6 +60,8 @@ export interface S3Sdk {
   GetObjectCommand: SdkClass;
   DeleteObjectCommand: SdkClass;
   ListObjectsV2Command: SdkClass;
+  /** Moves an oversized segment to quarantine without reading it; without it such a segment is skipped. */
+  CopyObjectCommand?: SdkClass;
 }
 
 export interface S3SpoolOptions {
@@ -103,9 +110,18 @@ interface Lease {
   done: number;
 }
 
+/** An object bigger than a read may take: its size as the store announced it, or as far as it was read. */
+interface TooLarge {
+  tooLarge: number;
+}
+
+/** A claim is a line of JSON; anything much bigger is not one. */
+const MAX_LEASE_BYTES = 64 * 1024;
+
 interface ListedObject {
   key: string;
   lastModified: number;
+  size: number;
 }
 
 /** Parses `s3://bucket/prefix`; the prefix always ends in `/` (or is empty). */
@@ -300,15 +316,42 @@ export class S3Spool implements Spool {
     }
   }
 
-  async #get(key: string): Promise<string | undefined> {
+  /**
+   * The object's text; undefined when it does not exist; `{ tooLarge }` when it is bigger than
+   * `maxBytes`, in which case the response body is dropped after at most `maxBytes` of it were read.
+   */
+  async #get(key: string, maxBytes: number): Promise<string | TooLarge | undefined> {
     try {
       const output = (await this.#send(
         'get',
         (sdk) => new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }),
       )) as {
-        Body?: { transformToString(encoding?: string): Promise<string> };
+        ContentLength?: number;
+        Body?: {
+          transformToString(encoding?: string): Promise<string>;
+          destroy?(): void;
+          [Symbol.asyncIterator]?(): AsyncIterator<Uint8Array>;
+        };
       };
-      return (await output.Body?.transformToString('utf-8')) ?? '';
+      const body = output.Body;
+      if (!body) return '';
+      if (output.ContentLength !== undefined && output.ContentLength > maxBytes) {
+        body.destroy?.();
+        return { tooLarge: output.ContentLength };
+      }
+      if (typeof body[Symbol.asyncIterator] !== 'function') return await body.transformToString('utf-8');
+      // Counted as it arrives: a length the store did not announce (or got wrong) is no way around the cap.
+      const chunks: Uint8Array[] = [];
+      let bytes = 0;
+      for await (const chunk of body as AsyncIterable<Uint8Array>) {
+        bytes += chunk.byteLength;
+        if (bytes > maxBytes) {
+          body.destroy?.();
+          return { tooLarge: output.ContentLength ?? bytes };
+        }
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks).toString('utf8');
     } catch (error) {
       if (notFound(error)) return undefined;
       throw error;
@@ -332,12 +375,18 @@ export class S3Spool implements Spool {
             ...(token !== undefined && { ContinuationToken: token }),
           }),
       )) as {
-        Contents?: { Key?: string; LastModified?: Date }[];
+        Contents?: { Key?: string; LastModified?: Date; Size?: number }[];
         IsTruncated?: boolean;
         NextContinuationToken?: string;
       };
       for (const entry of page.Contents ?? []) {
-        if (entry.Key) found.push({ key: entry.Key, lastModified: entry.LastModified?.getTime() ?? 0 });
+        if (entry.Key) {
+          found.push({
+            key: entry.Key,
+            lastModified: entry.LastModified?.getTime() ?? 0,
+            size: entry.Size ?? 0,
+          });
+        }
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -428,10 +477,11 @@ export class S3Spool implements Spool {
     const last = keys.at(-1);
     if (!last) return undefined;
     const generation = Number(last.key.slice(this.#leasePrefix(segment).length));
-    const text = await this.#get(last.key);
+    const text = await this.#get(last.key, MAX_LEASE_BYTES);
     // Deleted between the listing and the read: its holder finished the segment.
     if (text === undefined) return 'gone';
     try {
+      if (typeof text !== 'string') throw new Error('oversized lease');
       const body = JSON.parse(text) as { expiresAt: unknown; done: unknown };
       const expiresAt = Number(body.expiresAt);
       const done = Number(body.done);
@@ -455,11 +505,14 @@ export class S3Spool implements Spool {
     }
   }
 
+  /** The segment's records; undefined when it is gone; `{ tooLarge }` (unread) when it is oversized. */
   async #readSegment(
     segment: string,
-  ): Promise<{ text: string; records: SpoolRecord[]; corrupt: number } | undefined> {
-    const text = await this.#get(`${this.#segments}${segment}`);
-    if (text === undefined) return undefined;
+    listedSize = 0,
+  ): Promise<{ text: string; records: SpoolRecord[]; corrupt: number } | TooLarge | undefined> {
+    if (listedSize > MAX_SEGMENT_BYTES) return { tooLarge: listedSize };
+    const text = await this.#get(`${this.#segments}${segment}`, MAX_SEGMENT_BYTES);
+    if (text === undefined || typeof text !== 'string') return text;
     const { records, corrupt } = parseSegment(text);
     return {
       text,
@@ -474,8 +527,9 @@ export class S3Spool implements Spool {
       const records: SpoolRecord[] = [];
       for (const object of await this.#list(this.#segments)) {
         const segment = this.#segmentName(object.key);
-        const parsed = await this.#readSegment(segment);
-        if (!parsed) continue;
+        const parsed = await this.#readSegment(segment, object.size);
+        // Oversized segments hold no records a redeliverer would send: the next one quarantines them.
+        if (!parsed || 'tooLarge' in parsed) continue;
         const lease = await this.#currentLease(segment);
         const done = lease && lease !== 'gone' && lease.expiresAt > 0 ? lease.done : 0;
         records.push(...parsed.records.slice(done));
@@ -583,12 +637,12 @@ export class S3Spool implements Spool {
       const segment = this.#segmentName(object.key);
       if (state.stopped || exhausted(report, options)) {
         // Counted, not claimed: what the next call will find.
-        const parsed = await this.#readSegment(segment);
-        if (parsed) report.remaining += parsed.records.length;
+        const parsed = await this.#readSegment(segment, object.size);
+        if (parsed && !('tooLarge' in parsed)) report.remaining += parsed.records.length;
         continue;
       }
       const lease = await this.#claim(segment);
-      if (lease) await this.#redeliverClaimed(lease, send, options, report, state);
+      if (lease) await this.#redeliverClaimed(lease, object.size, send, options, report, state);
     }
     await this.#pruneQuarantine().catch(() => undefined);
     return report;
@@ -596,15 +650,24 @@ export class S3Spool implements Spool {
 
   async #redeliverClaimed(
     claimed: Lease,
+    listedSize: number,
     send: SpoolSender,
     options: RedeliverOptions,
     report: RedeliverReport,
     state: { stopped: boolean },
   ): Promise<void> {
     let lease: Lease | undefined = claimed;
-    const parsed = await this.#readSegment(lease.segment);
+    const parsed = await this.#readSegment(lease.segment, listedSize);
     if (!parsed) {
       // Finished by another redeliverer between the listing and the claim.
+      await this.#release(lease);
+      return;
+    }
+    if ('tooLarge' in parsed) {
+      if (await this.#quarantineUnread(lease.segment, parsed.tooLarge)) {
+        report.quarantined++;
+        await this.#delete(`${this.#segments}${lease.segment}`);
+      }
       await this.#release(lease);
       return;
     }
@@ -662,6 +725,34 @@ export class S3Spool implements Spool {
     }
     await this.#delete(`${this.#segments}${lease.segment}`);
     await this.#release(lease);
+  }
+
+  /**
+   * Moves an oversized segment to `quarantine/<segment>` by a server-side copy (nothing of it is read
+   * here), with the reason in its metadata (`x-amz-meta-rocketmq-error`). The key is the segment's own,
+   * so a copy repeated after a crash replaces the first. False when the SDK given has no CopyObjectCommand:
+   * the segment is then left where it is, unread.
+   */
+  async #quarantineUnread(segment: string, size: number): Promise<boolean> {
+    const { sdk } = await this.#load();
+    const Copy = sdk.CopyObjectCommand;
+    if (!Copy) return false;
+    const source = `${this.#segments}${segment}`;
+    this.requests.put++;
+    const { client } = await this.#load();
+    await client.send(
+      new Copy({
+        Bucket: this.bucket,
+        Key: `${this.prefix}quarantine/${segment}`,
+        CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'text/plain; charset=utf-8',
+        Metadata: {
+          'rocketmq-error': `${ErrorCode.MESSAGE_INVALID}: segment of ${size} bytes is larger than the ${MAX_SEGMENT_BYTES} a spool writes; moved here unread`,
+        },
+      }),
+    );
+    return true;
   }
 
   async #pruneQuarantine(): Promise<void> {

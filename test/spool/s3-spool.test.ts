@@ -1,10 +1,16 @@
 import { inspect } from 'node:util';
 import { crc32 } from 'node:zlib';
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type SendFailure, validateMessage } from '../../lib/index.js';
 import type { PreparedMessage } from '../../lib/message.js';
-import { parseS3Url, S3Spool, type S3SpoolOptions } from '../../lib/spool/s3-spool.js';
+import { MAX_SEGMENT_BYTES, parseS3Url, S3Spool, type S3SpoolOptions } from '../../lib/spool/s3-spool.js';
 import { encodeRecord } from '../../lib/spool/segment.js';
 import { useBroker } from '../support/broker-fixture.js';
 import { clientOptions, type S3Server, startS3Server } from './support/s3-server.js';
@@ -265,6 +271,45 @@ describe('S3Spool', () => {
     });
     // Nothing outside the spool's prefix was written or deleted.
     expect((await keysUnder('')).filter((key) => !key.startsWith(spool.prefix))).toEqual(outsideBefore);
+  });
+
+  it('an object bigger than a segment can be is quarantined once by a copy, never read or sent', async () => {
+    const spool = spoolFor();
+    const segments = `${spool.prefix}segments/`;
+    const good = encodeRecord({ message: message(1), error: failure, spooledAt: 1, redeliveryAttempts: 0 });
+    // Valid records all the way: were it read and parsed, its records would be sent.
+    const huge = good.repeat(Math.ceil((MAX_SEGMENT_BYTES + 1024 * 1024) / good.length));
+    const hugeName = '000000000000001-dddddddddddd.seg';
+    await put(`${segments}${hugeName}`, huge);
+    await put(`${segments}000000000000002-eeeeeeeeeeee.seg`, good);
+    expect((await spool.list()).map((record) => record.id)).toEqual(['000000000000002-eeeeeeeeeeee.seg:0']);
+    server.reset();
+    const sent: string[] = [];
+    const report = await spool.redeliver(async (m) => {
+      sent.push(m.keys[0] as string);
+    });
+    expect(sent).toEqual(['ORDERID_1']);
+    expect(report).toEqual({ delivered: 1, failed: 0, rejected: 0, quarantined: 1, remaining: 0 });
+    // The one segment GET was the small segment's: the oversized object was never downloaded.
+    expect(server.requests.get('GET segments')).toBe(1);
+    expect(await keysUnder(segments)).toEqual([]);
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: server.bucket, Key: `${spool.prefix}quarantine/${hugeName}` }),
+    );
+    expect(head.ContentLength).toBe(Buffer.byteLength(huge));
+    expect(head.Metadata?.['rocketmq-error']).toMatch(
+      new RegExp(
+        `^MESSAGE_INVALID: segment of ${Buffer.byteLength(huge)} bytes is larger than the ${MAX_SEGMENT_BYTES}`,
+      ),
+    );
+    expect(await spool.redeliver(async () => expect.unreachable())).toEqual({
+      delivered: 0,
+      failed: 0,
+      rejected: 0,
+      quarantined: 0,
+      remaining: 0,
+    });
+    expect(await keysUnder(`${spool.prefix}quarantine/`)).toEqual([`${spool.prefix}quarantine/${hugeName}`]);
   });
 
   it('a live claim held by another instance is left alone; an expired one is taken over from its progress', async () => {
