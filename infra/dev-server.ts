@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { buffer } from 'node:stream/consumers';
 import { shutdownSharedProducer } from '../lib/index.js';
 import type { FcHttpResponse } from '../lib/triggers/index.js';
 import { UsageError } from './cli.js';
@@ -35,8 +34,64 @@ const STOP_GRACE_MS = 10_000;
 
 const EVENTS_DIR = join(FUNCTIONS_DIR, '..', 'events');
 
+/** A request the dev server answers itself, with its status and a stable code. */
+class DevError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A path or `/_dev` target no function answers: 404. */
-class NotFound extends Error {}
+class NotFound extends DevError {
+  constructor(message: string) {
+    super(404, 'NOT_FOUND', message);
+  }
+}
+
+/** Largest request body the dev server reads (Lambda's request payload limit); larger ones get 413. */
+export const DEV_BODY_LIMIT_BYTES = 6 * 1024 * 1024;
+
+/** The body, read while it streams in, refused with 413 as soon as it passes the limit. */
+async function readBody(request: IncomingMessage, limit = DEV_BODY_LIMIT_BYTES): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  const tooLarge = () =>
+    new DevError(413, 'BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      // Stop keeping it and answer now.
+      request.off('data', onData);
+      request.pause();
+      reject(tooLarge());
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
+
+function parseJsonBody(body: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new DevError(400, 'INVALID_JSON', `${what} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The `/_dev` routes and the one method each takes. */
+const DEV_ROUTES: Record<string, string> = {
+  '/_dev/oss': 'POST',
+  '/_dev/timer': 'POST',
+  '/_dev/messages': 'GET',
+};
 
 function tailLine(message: StoredMessage): string {
   const body = message.body.toString('utf8');
@@ -121,20 +176,41 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 
   const route = async (request: IncomingMessage, response: ServerResponse) => {
-    const body = await buffer(request);
+    const started = Date.now();
+    let servedBy = '';
+    response.once('finish', () =>
+      options.print(
+        `  ${request.method} ${request.url} → ${response.statusCode} ${Date.now() - started} ms${servedBy && ` (${servedBy})`}`,
+      ),
+    );
     const url = new URL(request.url ?? '/', 'http://localhost');
+    try {
+      decodeURIComponent(url.pathname);
+    } catch {
+      throw new DevError(400, 'BAD_PATH', `the path ${url.pathname} is not valid percent-encoding`);
+    }
+    const method = DEV_ROUTES[url.pathname];
+    if (method !== undefined && request.method !== method) {
+      response.setHeader('allow', method);
+      throw new DevError(405, 'METHOD_NOT_ALLOWED', `${url.pathname} takes ${method}`);
+    }
+    const body = await readBody(request);
     if (url.pathname === '/_dev/oss' && request.method === 'POST') {
       const fn = pick(objectFunctions, url, 'object');
       if (!fn) throw new NotFound('no function has an object trigger');
+      servedBy = fn.manifest.name;
       const event =
         body.length > 0
-          ? JSON.parse(body.toString('utf8'))
+          ? parseJsonBody(body, 'the OSS event')
           : JSON.parse(await readFile(join(EVENTS_DIR, 'fc', 'oss-put.json'), 'utf8'));
       return sendJson(response, 200, await runEvent(fn, event));
     }
     if (url.pathname === '/_dev/timer' && request.method === 'POST') {
       const fn = pick(timerFunctions, url, 'timer');
       if (!fn) throw new NotFound('no function has a timer trigger');
+      servedBy = fn.manifest.name;
+      // Timer payloads are JSON here (metrics-reporter's gauges): a typo is an error, not an empty tick.
+      if (body.length > 0) parseJsonBody(body, 'the timer payload');
       return sendJson(
         response,
         200,
@@ -148,6 +224,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         response,
         200,
         list.map((m) => ({
+          topic: m.topic,
+          storeTime: new Date(m.storeTimestamp).toISOString(),
           messageId: m.messageId,
           tag: m.tag,
           keys: m.keys,
@@ -161,6 +239,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const paths = [...routes.keys()].join(', ') || 'none';
       throw new NotFound(`no function serves ${url.pathname} (HTTP functions serve: ${paths})`);
     }
+    servedBy = served.manifest.name;
     const answer = (await served.module.handler(
       fcHttpEventFrom(request, body),
       fcContext(served.manifest.name, served.manifest.timeout),
@@ -185,8 +264,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     response.once('close', () => inFlight.delete(response));
     route(request, response).catch((error: unknown) => {
       tail();
-      if (error instanceof NotFound)
-        return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: error.message } });
+      if (error instanceof DevError) {
+        // The rest of a refused body is read and dropped, never kept: closing on a client still sending
+        // would reset the connection before it reads the answer.
+        if (error.status === 413) request.resume();
+        return sendJson(response, error.status, { error: { code: error.code, message: error.message } });
+      }
       const { code, message } = error as { code?: string; message?: string };
       sendJson(response, code === undefined ? 500 : 422, { error: { code: code ?? 'DEV_SERVER', message } });
     });

@@ -33,16 +33,22 @@ function parseOptions(argv: string[]): Omit<DevServerOptions, 'print'> | undefin
       throw new Error(`${name} must be a whole number ≥ 0, got "${value}"`);
     return parsed;
   };
+  const port = (value: string, name: string) => {
+    const parsed = number(value, name);
+    if (parsed > 65535) throw new Error(`${name} must be a port from 0 to 65535, got "${value}"`);
+    return parsed;
+  };
   return {
-    port: number(values.port, '--port'),
-    brokerPort: number(values['broker-port'], '--broker-port'),
+    port: port(values.port, '--port'),
+    brokerPort: port(values['broker-port'], '--broker-port'),
     timerIntervalSeconds: number(values['timer-interval'], '--timer-interval'),
   };
 }
 
 async function serve(options: Omit<DevServerOptions, 'print'>): Promise<number> {
-  // Function logs stay quiet unless asked for: the tail of stored messages is what this screen is for.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // The functions' own logs show at INFO, beside the request lines and the tail (POWERTOOLS_LOG_LEVEL=WARN
+  // quietens them).
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
   const server = await startDevServer({ ...options, print: (line) => process.stdout.write(`${line}\n`) });
   const stop = () => {
     process.stdout.write('\nstopping…\n');

@@ -1,5 +1,6 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevServer, startDevServer } from '../../infra/dev-server.js';
+import { DEV_BODY_LIMIT_BYTES, type DevServer, startDevServer } from '../../infra/dev-server.js';
 import { readManifests } from '../../infra/manifest.js';
 
 /** The dev server routes each path to the HTTP function whose function.json declares it. */
@@ -62,5 +63,92 @@ describe('dev server routes', () => {
   it('answers 404 when ?function= names no function of that kind', async () => {
     const response = await fetch(`${server.url}/_dev/timer?function=order-confirmation`, { method: 'POST' });
     expect(response.status).toBe(404);
+  });
+});
+
+describe('dev server answers bad requests itself', () => {
+  it('405 with Allow for a /_dev route called with the wrong method', async () => {
+    const response = await fetch(`${server.url}/_dev/oss`);
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+  });
+
+  it('400 for an OSS event or a timer payload that is not JSON', async () => {
+    for (const path of ['/_dev/oss', '/_dev/timer']) {
+      const response = await fetch(`${server.url}${path}`, { method: 'POST', body: 'garbage' });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
+    }
+  });
+
+  it('400 for a malformed percent-encoded path', async () => {
+    const response = await fetch(`${server.url}/orders%E0%A4%A`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('BAD_PATH');
+  });
+
+  it('413 for a body past the limit, declared or streamed, without reading it all', async () => {
+    // Declared: refused from the headers, before any of the body is sent.
+    const declared = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        `${server.url}/orders`,
+        { method: 'POST', headers: { 'content-length': String(DEV_BODY_LIMIT_BYTES + 1) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(declared).toBe(413);
+    // Chunked, no length: the answer comes once the limit is passed, while the client still sends.
+    let sent = 0;
+    const streamed = await new Promise<{ status: number; sentMiB: number }>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/orders`, { method: 'POST' }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, sentMiB: sent });
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      const pump = () => {
+        while (sent < 64) {
+          sent++;
+          if (!req.write(chunk)) return req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(streamed.status).toBe(413);
+    // Answered once the limit was passed, long before the 64 MiB the client meant to send.
+    expect(streamed.sentMiB).toBeLessThan(48);
+  });
+
+  it('lists topic and store time in /_dev/messages, and prints one line per request', async () => {
+    const response = await fetch(`${server.url}/_dev/messages?topic=orders`);
+    const list = (await response.json()) as { topic: string; storeTime: string }[];
+    expect(list.length).toBeGreaterThan(0);
+    expect(list[0]?.topic).toBe('orders');
+    expect(Number.isNaN(Date.parse(list[0]?.storeTime ?? ''))).toBe(false);
+    expect(printed.some((line) => /POST \/orders → 200 \d+ ms \(order-confirmation\)/.test(line))).toBe(true);
+    expect(printed.some((line) => /GET \/nowhere → 404/.test(line))).toBe(true);
+  });
+});
+
+describe('npm start options', () => {
+  it('a port past 65535 is a usage error (exit 2), not a stack trace', async () => {
+    const { execFile } = await import('node:child_process');
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'infra/start.ts', '--port', '99999'],
+        { timeout: 30_000 },
+        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--port must be a port from 0 to 65535');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
