@@ -50,6 +50,18 @@ provider:
   region: \${opt:region, env:AWS_REGION, 'us-east-1'}
   memorySize: 512
   logRetentionInDays: 14
+  # The object spool's bucket (ROCKETMQ_SPOOL_URL=s3://<bucket>/<prefix>, set ROCKETMQ_SPOOL_BUCKET to the
+  # same bucket): segments and claims are created, read, listed and deleted there (spool-redeliver, and
+  # any function given the URL). Unset, the grant names a bucket the functions never use.
+  iam:
+    role:
+      statements:
+        - Effect: Allow
+          Action: [s3:GetObject, s3:PutObject, s3:DeleteObject]
+          Resource: arn:aws:s3:::\${env:ROCKETMQ_SPOOL_BUCKET, 'rocketmq-serverless-spool'}/*
+        - Effect: Allow
+          Action: [s3:ListBucket]
+          Resource: arn:aws:s3:::\${env:ROCKETMQ_SPOOL_BUCKET, 'rocketmq-serverless-spool'}
   environment:
     ROCKETMQ_ENDPOINTS: \${env:ROCKETMQ_ENDPOINTS, ssm:/rocketmq-serverless/\${sls:stage}/endpoints}
     # ApsaraMQ for RocketMQ 5.x: the instance id. Apache RocketMQ: leave empty.

@@ -7,7 +7,13 @@ import { type FcApiStub, type RecordedCall, startFcApiStub } from './support/fc-
 import { runTs } from './support/run-cli.js';
 
 // In the order infra/fc/config.json lists them: by name, as generated from the manifests.
-const FUNCTIONS = ['metrics-reporter', 'object-fanout', 'order-confirmation', 'order-fulfilment'];
+const FUNCTIONS = [
+  'metrics-reporter',
+  'object-fanout',
+  'order-confirmation',
+  'order-fulfilment',
+  'spool-redeliver',
+];
 /** order-fulfilment has a second RocketMQ trigger, on its retry topic. */
 const TRIGGERS: Record<string, number> = { 'order-fulfilment': 2 };
 const SERVICE = 'rocketmq-serverless';
@@ -177,10 +183,7 @@ describe('npm run deploy:fc against a stub of the FC API', () => {
     expect(new Set(second.map((call) => call.method))).toEqual(new Set(['GET', 'PUT']));
     expect(second.filter((call) => call.method === 'PUT').map(kindOf)).toEqual([
       'service',
-      'function',
-      'function',
-      'function',
-      'function',
+      ...FUNCTIONS.map(() => 'function'),
     ]);
     expect(second.filter((call) => call.status >= 300)).toEqual([]);
     expect(run.stdout).toMatch(/trigger .*orders-http: unchanged/);

@@ -14,7 +14,13 @@ import { createZip } from '../../infra/build/zip.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const OSLS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-const FUNCTIONS = ['order-confirmation', 'object-fanout', 'metrics-reporter', 'order-fulfilment'];
+const FUNCTIONS = [
+  'order-confirmation',
+  'object-fanout',
+  'metrics-reporter',
+  'order-fulfilment',
+  'spool-redeliver',
+];
 
 // Every ${env:} the file reads, so no value falls through to SSM (which would need AWS credentials).
 const ENV = {
@@ -129,6 +135,23 @@ describe('serverless.yml', () => {
         ROCKETMQ_SECRET_KEY: ENV.ROCKETMQ_SECRET_KEY,
       });
     }
+  });
+
+  it("grants the functions' role the object spool's bucket: objects read, written, deleted; the bucket listed", () => {
+    // The functions' execution role, not the one of the framework's existing-bucket custom resource.
+    const role = resources.IamRoleLambdaExecution;
+    expect(role?.Type).toBe('AWS::IAM::Role');
+    const policies = (role?.Properties.Policies ?? []) as {
+      PolicyDocument: { Statement: Record<string, unknown>[] };
+    }[];
+    const statements = policies.flatMap((policy) => policy.PolicyDocument.Statement);
+    const grant = (action: string) =>
+      statements
+        .filter((statement) => (statement.Action as string[]).includes(action))
+        .map((s) => s.Resource);
+    for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'])
+      expect(grant(action), action).toEqual(['arn:aws:s3:::rocketmq-serverless-spool/*']);
+    expect(grant('s3:ListBucket')).toEqual(['arn:aws:s3:::rocketmq-serverless-spool']);
   });
 
   it('routes POST /orders of an HTTP API (payload 2.0) to order-confirmation', () => {
