@@ -152,3 +152,38 @@ describe('npm start options', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('npm start and signals', () => {
+  it('SIGINT to the npm process reaches the dev server, which stops cleanly', async () => {
+    const { spawn } = await import('node:child_process');
+    const { once } = await import('node:events');
+    const child = spawn(
+      'npm',
+      ['start', '--', '--port', '0', '--broker-port', '0', '--timer-interval', '0'],
+      {
+        env: { ...process.env, ROCKETMQ_ENDPOINTS: '', POWERTOOLS_LOG_LEVEL: 'WARN' },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!output.includes('listening on') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(output).toContain('listening on');
+      const exited = once(child, 'exit');
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+      expect(output).toContain('stopped.');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
