@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { shutdownSharedProducer } from '../lib/index.js';
 import type { FcHttpResponse } from '../lib/triggers/index.js';
 import { UsageError } from './cli.js';
+import { DEV_SPOOL_ROUTES, devSpoolRoute } from './dev-spool.js';
 import { FUNCTIONS_DIR, fcContext, fcHttpEventFrom, loadFunction } from './emulate.js';
 import { type LocalBroker, type StoredMessage, startLocalBroker } from './local-broker/index.js';
 import { type FunctionManifest, readManifests } from './manifest.js';
@@ -91,6 +92,7 @@ const DEV_ROUTES: Record<string, string> = {
   '/_dev/oss': 'POST',
   '/_dev/timer': 'POST',
   '/_dev/messages': 'GET',
+  ...DEV_SPOOL_ROUTES,
 };
 
 function tailLine(message: StoredMessage): string {
@@ -217,6 +219,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         await fireTimer(fn, body.length > 0 ? body.toString('utf8') : undefined),
       );
     }
+    const spoolAnswer = await devSpoolRoute(url, broker);
+    if (spoolAnswer !== undefined) return sendJson(response, 200, spoolAnswer);
     if (url.pathname === '/_dev/messages' && request.method === 'GET') {
       const topic = url.searchParams.get('topic') ?? 'orders';
       const list = broker?.messages(topic) ?? [];

@@ -1,0 +1,109 @@
+/**
+ * A local S3 server for `npm start -- --spool s3`: s3rver (the local S3 of serverless-offline users) on
+ * loopback, storing into a temporary directory that is removed on stop, with one bucket. s3rver 3.7
+ * ignores `If-None-Match: *` on PutObject, which the object spool's claims depend on (and refuses to
+ * redeliver without: AWS S3 honours it); a small middleware in front of it answers such a PUT with 412
+ * when the key exists, one PUT per key at a time.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+
+export interface LocalS3 {
+  readonly endpoint: string;
+  readonly bucket: string;
+  stop(): Promise<void>;
+}
+
+/** s3rver's fixed credentials: it checks signatures against these. */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+interface Context {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+
+type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void>;
+
+export async function startLocalS3(options: { port?: number; bucket?: string } = {}): Promise<LocalS3> {
+  const bucket = options.bucket ?? 'spool';
+  const directory = await mkdtemp(join(tmpdir(), 'rocketmq-local-s3-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  }) as unknown as {
+    middleware: Middleware[];
+    store: { existsObject(bucket: string, key: string): Promise<boolean> };
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+  };
+  const perKey = new Map<string, Promise<void>>();
+  const createOnlyIfAbsent: Middleware = async (ctx, next) => {
+    if (ctx.method !== 'PUT' || ctx.headers['if-none-match'] !== '*') return next();
+    const [, bucketName = '', ...rest] = ctx.path.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const slot = `${bucketName}/${key}`;
+    const before = perKey.get(slot) ?? Promise.resolve();
+    let done = () => {};
+    const turn = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const mine = before.then(() => turn);
+    perKey.set(slot, mine);
+    await before;
+    try {
+      if (await server.store.existsObject(bucketName, key)) {
+        ctx.status = 412;
+        ctx.type = 'application/xml';
+        ctx.body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
+        return;
+      }
+      await next();
+    } finally {
+      done();
+      if (perKey.get(slot) === mine) perKey.delete(slot);
+    }
+  };
+  server.middleware.unshift(createOnlyIfAbsent);
+  let address: AddressInfo;
+  try {
+    address = await server.run();
+  } catch (error) {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    bucket,
+    async stop() {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The variables that give the functions of this process an object spool on the local server: the URL,
+ * the endpoint, path-style requests and s3rver's credentials (the process's own AWS credentials, if any,
+ * are replaced: nothing here is meant for AWS).
+ */
+export function localSpoolEnvironment(s3: LocalS3, prefix = 'dev'): Record<string, string> {
+  return {
+    ROCKETMQ_SPOOL_URL: `s3://${s3.bucket}/${prefix}`,
+    ROCKETMQ_SPOOL_S3_ENDPOINT: s3.endpoint,
+    ROCKETMQ_SPOOL_S3_PATH_STYLE: 'true',
+    ROCKETMQ_SPOOL_S3_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
+  };
+}
