@@ -107,3 +107,34 @@ export function localSpoolEnvironment(s3: LocalS3, prefix = 'dev'): Record<strin
     AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
   };
 }
+
+export interface DevObjectSpool {
+  readonly s3: LocalS3;
+  /** The banner lines: where the spool is and how to watch a spooled message come back. */
+  banner(url: string): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm start -- --spool s3`: starts the local S3 server and points this process's functions at it
+ * (ROCKETMQ_SPOOL_URL and the endpoint variables), before any function creates its producer.
+ */
+export async function startDevObjectSpool(): Promise<DevObjectSpool> {
+  const s3 = await startLocalS3();
+  const environment = localSpoolEnvironment(s3);
+  Object.assign(process.env, environment);
+  return {
+    s3,
+    banner: (url) => [
+      `Object spool: ${environment.ROCKETMQ_SPOOL_URL}/ on a local S3 server (s3rver) at ${s3.endpoint}.`,
+      'Watch a spooled message come back:',
+      `  curl -s -X POST '${url}/_dev/broker?sends=fail'   # the broker refuses every send from now on`,
+      `  curl -s -X POST ${url}/_dev/oss                   # object-fanout's async sends fail and are spooled`,
+      `  curl -s ${url}/_dev/spool                         # the records, in the bucket`,
+      `  curl -s -X POST '${url}/_dev/broker?sends=ok'     # the broker is back`,
+      `  curl -s -X POST '${url}/_dev/timer?function=spool-redeliver'   # resent: they appear below`,
+      '',
+    ],
+    stop: () => s3.stop(),
+  };
+}
