@@ -7,12 +7,23 @@ import { functionEnvironment, readConfigFile, resolveConfig, validateConfig } fr
 import { buildPlan, rocketmqTriggerConfig } from '../../infra/fc/plan.js';
 import { REDACTED, redact } from '../../infra/fc/plan-format.js';
 import { resolveSettings, SettingsError } from '../../infra/fc/settings.js';
+import { readManifests } from '../../infra/manifest.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const TARGET = { accountId: '1234567890123456', region: 'cn-hangzhou', codeDir: '/code' };
 
 async function rawConfig(): Promise<Record<string, unknown>> {
   return structuredClone(await readConfigFile()) as unknown as Record<string, unknown>;
+}
+
+/** The plan's steps, in order, for the functions the manifests describe: service, functions, triggers. */
+async function expectedPlanKinds(): Promise<string[]> {
+  const manifests = await readManifests();
+  return [
+    'service',
+    ...manifests.map(() => 'function'),
+    ...manifests.flatMap((m) => m.fc.triggers.map(() => 'trigger')),
+  ];
 }
 
 describe('infra/fc/config.json', () => {
@@ -143,18 +154,7 @@ describe('the plan', () => {
   it('orders service, functions, triggers, and shapes each trigger as FC 2.0 wants it', async () => {
     const { config } = resolveConfig(await readConfigFile(), { ROCKETMQ_ENDPOINTS: 'a:1', OSS_BUCKET: 'b' });
     const plan = buildPlan(config, TARGET);
-    expect(plan.map((step) => step.kind)).toEqual([
-      'service',
-      'function',
-      'function',
-      'function',
-      'function',
-      'trigger',
-      'trigger',
-      'trigger',
-      'trigger',
-      'trigger',
-    ]);
+    expect(plan.map((step) => step.kind)).toEqual(await expectedPlanKinds());
     const oss = plan.find((step) => step.kind === 'trigger' && step.triggerType === 'oss');
     expect(oss?.create.body).toMatchObject({
       sourceArn: 'acs:oss:cn-hangzhou:1234567890123456:b',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createZip } from '../../infra/build/zip.js';
+import { readManifests } from '../../infra/manifest.js';
 import { runTs } from './support/run-cli.js';
 
 const OFFLINE = { preload: ['test/deploy/support/no-network.ts'] };
@@ -29,6 +30,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(codeDir, { recursive: true, force: true });
 });
+
+/** The plan's steps, in order, for the functions the manifests describe: service, functions, triggers. */
+async function expectedPlanKinds(): Promise<string[]> {
+  const manifests = await readManifests();
+  return [
+    'service',
+    ...manifests.map(() => 'function'),
+    ...manifests.flatMap((m) => m.fc.triggers.map(() => 'trigger')),
+  ];
+}
 
 describe('npm run deploy:fc -- --dry-run', () => {
   it('the offline guard works (a command that connects fails under it)', async () => {
@@ -68,18 +79,7 @@ describe('npm run deploy:fc -- --dry-run', () => {
     const plan = JSON.parse(run.stdout) as {
       steps: { kind: string; id: string; calls: { method: string; path: string }[] }[];
     };
-    expect(plan.steps.map((step) => step.kind)).toEqual([
-      'service',
-      'function',
-      'function',
-      'function',
-      'function',
-      'trigger',
-      'trigger',
-      'trigger',
-      'trigger',
-      'trigger',
-    ]);
+    expect(plan.steps.map((step) => step.kind)).toEqual(await expectedPlanKinds());
     for (const step of plan.steps) {
       expect(step.calls.map((call) => call.method).slice(0, 3)).toEqual(['GET', 'POST', 'PUT']);
       expect(step.calls.every((call) => call.path.startsWith('/2016-08-15/services'))).toBe(true);
