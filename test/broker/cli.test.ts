@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from './support.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-// tsx itself, as `npm run broker` runs it: npx would exit on SIGTERM without passing it on.
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+// Node with tsx's loader, so that SIGTERM reaches the broker's own process: the tsx command relays
+// signals to a child of its own, and on a loaded machine that relay was seen to end in exit 143.
 
 interface Running {
   child: ChildProcess;
@@ -18,7 +18,11 @@ interface Running {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): Running {
-  const child = spawn(tsx, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const listeners = new Set<() => void>();
   for (const stream of [child.stdout, child.stderr]) {
