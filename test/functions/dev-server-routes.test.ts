@@ -1,3 +1,5 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_BODY_LIMIT_BYTES, type DevServer, startDevServer } from '../../infra/dev-server.js';
@@ -138,7 +140,6 @@ describe('dev server answers bad requests itself', () => {
 
 describe('npm start options', () => {
   it('a port past 65535 is a usage error (exit 2), not a stack trace', async () => {
-    const { execFile } = await import('node:child_process');
     const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
@@ -155,8 +156,6 @@ describe('npm start options', () => {
 
 describe('npm start and signals', () => {
   it('SIGINT to the npm process reaches the dev server, which stops cleanly', async () => {
-    const { spawn } = await import('node:child_process');
-    const { once } = await import('node:events');
     const child = spawn(
       'npm',
       ['start', '--', '--port', '0', '--broker-port', '0', '--timer-interval', '0'],
