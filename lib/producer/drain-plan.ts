@@ -38,7 +38,11 @@ export class DrainPlan {
       expireAt: deadline - this.#expiryReserve(open, deadline),
       deadline,
       stalled: () => this.#context.stalledFor() >= this.#stallThresholdMs(deadline),
-      persistNow: () => this.#context.spool?.flushSync?.(),
+      persistNow: () => {
+        // A synchronous write cannot stop at the deadline: only when its recent duration fits before it.
+        const spool = this.#context.spool;
+        if (Date.now() + (spool?.flushEstimateMs ?? 0) < deadline) spool?.flushSync?.();
+      },
       onExpired: (count, ms) => {
         // A slow average: one drain on a briefly busy machine should not halve the next one's sends.
         this.#expiryCostMs = 0.7 * this.#expiryCostMs + 0.3 * (ms / count);
