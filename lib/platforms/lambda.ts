@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ErrorCode, EventError } from '../errors.js';
 import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
 import type { ProducerOptions } from '../producer/producer.js';
@@ -130,6 +130,14 @@ export function lambdaHttpHandler(
       typeof event === 'object' && event !== null && (event as { version?: unknown }).version === '2.0';
     const toResponse = isV2 ? toApiGatewayV2Response : toApiGatewayV1Response;
     try {
+      if (typeof event === 'object' && event !== null && (event as { version?: unknown }).version === 'v1') {
+        // An FC 3.0 HTTP event has no business here: answering it would hide a wiring mistake.
+        throw new EventError(
+          ErrorCode.EVENT_INVALID,
+          'an FC 3.0 HTTP event (version "v1") reached a Lambda handler; expected an API Gateway REST or HTTP API event',
+          { field: 'version' },
+        );
+      }
       const request = fromHttpEvent(event as never, { maxBodyBytes });
       // An incoming W3C header wins over the X-Ray id the runtime set for this invocation.
       return toResponse(await runWithTraceparent(request.traceparent, () => handler(request, invocation)));
