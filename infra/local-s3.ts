@@ -20,7 +20,7 @@ export interface LocalS3 {
 /** s3rver's fixed credentials: it checks signatures against these. */
 export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-interface Context {
+export interface Context {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
@@ -29,25 +29,20 @@ interface Context {
   body: unknown;
 }
 
-type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void>;
+export type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void>;
 
-export async function startLocalS3(options: { port?: number; bucket?: string } = {}): Promise<LocalS3> {
-  const bucket = options.bucket ?? 'spool';
-  const directory = await mkdtemp(join(tmpdir(), 'rocketmq-local-s3-'));
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: options.port ?? 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket, configs: [] }],
-  }) as unknown as {
-    middleware: Middleware[];
-    store: { existsObject(bucket: string, key: string): Promise<boolean> };
-    run(): Promise<AddressInfo>;
-    close(): Promise<void>;
-  };
+/** The part of s3rver's store the middleware asks. */
+export interface ObjectStore {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+}
+
+/**
+ * Middleware for s3rver: a PUT with `If-None-Match: *` is answered 412 when the key exists, one such PUT
+ * per key at a time, as AWS S3 does (s3rver 3.7 ignores the header).
+ */
+export function createOnlyIfAbsent(store: ObjectStore): Middleware {
   const perKey = new Map<string, Promise<void>>();
-  const createOnlyIfAbsent: Middleware = async (ctx, next) => {
+  return async (ctx, next) => {
     if (ctx.method !== 'PUT' || ctx.headers['if-none-match'] !== '*') return next();
     const [, bucketName = '', ...rest] = ctx.path.split('/');
     const key = decodeURIComponent(rest.join('/'));
@@ -61,7 +56,7 @@ export async function startLocalS3(options: { port?: number; bucket?: string } =
     perKey.set(slot, mine);
     await before;
     try {
-      if (await server.store.existsObject(bucketName, key)) {
+      if (await store.existsObject(bucketName, key)) {
         ctx.status = 412;
         ctx.type = 'application/xml';
         ctx.body =
@@ -74,7 +69,24 @@ export async function startLocalS3(options: { port?: number; bucket?: string } =
       if (perKey.get(slot) === mine) perKey.delete(slot);
     }
   };
-  server.middleware.unshift(createOnlyIfAbsent);
+}
+
+export async function startLocalS3(options: { port?: number; bucket?: string } = {}): Promise<LocalS3> {
+  const bucket = options.bucket ?? 'spool';
+  const directory = await mkdtemp(join(tmpdir(), 'rocketmq-local-s3-'));
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  }) as unknown as {
+    middleware: Middleware[];
+    store: ObjectStore;
+    run(): Promise<AddressInfo>;
+    close(): Promise<void>;
+  };
+  server.middleware.unshift(createOnlyIfAbsent(server.store));
   let address: AddressInfo;
   try {
     address = await server.run();

@@ -2,9 +2,9 @@
  * A real S3-protocol server for the object-spool tests: s3rver (the local S3 of serverless-offline
  * users) on loopback, storing into a temporary directory. Two things are added in front of it, both
  * named for what they are:
- * - a conditional-create shim: s3rver 3.7 ignores `If-None-Match: *` on PutObject (AWS S3 honours it
- *   since 2024), so a PUT carrying it is answered 412 when the key exists, serialised per key. Without
- *   it (`conditionalWrites: false`) the server is s3rver as it is, which the spool must detect;
+ * - the conditional-create middleware of `npm start -- --spool s3` (infra/local-s3.ts): s3rver 3.7
+ *   ignores `If-None-Match: *` on PutObject, which AWS S3 honours. Without it (`conditionalWrites:
+ *   false`) the server is s3rver as it is, which the spool must detect;
  * - fault injection: PUTs answered with a chosen status (507 for a full store, 500/503), as a store
  *   that is failing would.
  * Request counts per method and key area let tests check how many requests a flush or a redelivery made.
@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { createOnlyIfAbsent } from '../../../infra/local-s3.js';
 
 export interface S3Server {
   readonly endpoint: string;
@@ -58,10 +59,10 @@ export async function startS3Server(
   };
   const requests = new Map<string, number>();
   let fault: { status: number; code: string; match: string } | undefined;
-  const perKey = new Map<string, Promise<void>>();
+  const conditional = createOnlyIfAbsent(server.store);
 
   const shim = async (ctx: KoaContext, next: () => Promise<void>) => {
-    const [, bucketName = '', ...rest] = ctx.path.split('/');
+    const [, , ...rest] = ctx.path.split('/');
     const key = decodeURIComponent(rest.join('/'));
     const area = /(?:^|\/)(segments|leases|quarantine|probe)\//.exec(key)?.[1] ?? 'other';
     const label = key === '' ? `${ctx.method} bucket` : `${ctx.method} ${area}`;
@@ -72,33 +73,8 @@ export async function startS3Server(
       ctx.body = ERROR_XML(fault.code, 'injected fault');
       return;
     }
-    if (options.conditionalWrites === false || ctx.method !== 'PUT' || ctx.headers['if-none-match'] !== '*') {
-      return next();
-    }
-    const slot = `${bucketName}/${key}`;
-    const before = perKey.get(slot) ?? Promise.resolve();
-    let done = () => {};
-    const mine = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const chained = before.then(() => mine);
-    perKey.set(slot, chained);
-    await before;
-    try {
-      if (await server.store.existsObject(bucketName, key)) {
-        ctx.status = 412;
-        ctx.type = 'application/xml';
-        ctx.body = ERROR_XML(
-          'PreconditionFailed',
-          'At least one of the pre-conditions you specified did not hold',
-        );
-        return;
-      }
-      await next();
-    } finally {
-      done();
-      if (perKey.get(slot) === chained) perKey.delete(slot);
-    }
+    if (options.conditionalWrites === false) return next();
+    return conditional(ctx, next);
   };
   server.middleware.unshift(shim);
   const address = await server.run();
