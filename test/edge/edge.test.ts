@@ -84,56 +84,49 @@ async function partialFiles(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.partial'));
 }
 
+/**
+ * 3,000 async sends to a black-holed broker in a child process that calls `shutdown({ timeoutMs })`
+ * and exits the moment it resolves, as a frozen or killed instance would; returns what the child was
+ * told, with the records found on disk afterwards.
+ */
+async function shutdownAndExit(prefix: string, shutdownMs: number) {
+  const spoolDir = await mkdtemp(join(work, 'spool-'));
+  const { child, reportFile, lines } = startChild({
+    mode: 'shutdown',
+    endpoint: fixture.broker.endpoint,
+    spoolDir,
+    count: 3000,
+    topic: 'orders',
+    prefix,
+    shutdownMs,
+  });
+  await nextLine(lines, 'ready');
+  fixture.broker.faults.blackhole(true);
+  child.stdin?.write('go\n');
+  const [code] = await once(child, 'exit');
+  expect(code).toBe(0);
+  const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProducerChildReport;
+  return { report, onDisk: await keysOnDisk(spoolDir), partials: await partialFiles(spoolDir) };
+}
+
 describe('shutdown at the edge', () => {
   it('shutdown({ timeoutMs: 200 }) after 3,000 async sends to a black-holed broker returns in time, with every callback run and every spooled record on disk when the process exits', async () => {
-    const spoolDir = await mkdtemp(join(work, 'spool-'));
-    const { child, reportFile, lines } = startChild({
-      mode: 'shutdown',
-      endpoint: fixture.broker.endpoint,
-      spoolDir,
-      count: 3000,
-      topic: 'orders',
-      prefix: 'blackholed',
-      shutdownMs: 200,
-    });
-    await nextLine(lines, 'ready');
-    fixture.broker.faults.blackhole(true);
-    child.stdin?.write('go\n');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProducerChildReport;
+    const { report, onDisk, partials } = await shutdownAndExit('blackholed', 200);
     expect(report.succeeded.length + report.spooled.length + report.notSpooled.length).toBe(3000);
     expect(report.shutdownMs).toBeLessThanOrEqual(200 + SLACK_MS);
-    const onDisk = await keysOnDisk(spoolDir);
     expect(report.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
     // 150 ms of drain on a loaded machine may not cover all 3,000: what did not fit is reported, never
     // claimed. With a bound that leaves room, everything must be kept (next test).
     expect(report.spooled.length).toBeGreaterThan(0);
-    if (report.notSpooled.length === 0) expect(await partialFiles(spoolDir)).toEqual([]);
+    if (report.notSpooled.length === 0) expect(partials).toEqual([]);
   });
 
   it('shutdown({ timeoutMs: 1000 }) after 3,000 async sends to a black-holed broker keeps every one of them on disk', async () => {
-    const spoolDir = await mkdtemp(join(work, 'spool-'));
-    const { child, reportFile, lines } = startChild({
-      mode: 'shutdown',
-      endpoint: fixture.broker.endpoint,
-      spoolDir,
-      count: 3000,
-      topic: 'orders',
-      prefix: 'blackholed-roomy',
-      shutdownMs: 1000,
-    });
-    await nextLine(lines, 'ready');
-    fixture.broker.faults.blackhole(true);
-    child.stdin?.write('go\n');
-    const [code] = await once(child, 'exit');
-    expect(code).toBe(0);
-    const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProducerChildReport;
+    const { report, onDisk, partials } = await shutdownAndExit('blackholed-roomy', 1000);
     expect(report.shutdownMs).toBeLessThanOrEqual(1000 + SLACK_MS);
     expect(report.spooled).toHaveLength(3000);
-    const onDisk = await keysOnDisk(spoolDir);
     expect(report.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
-    expect(await partialFiles(spoolDir)).toEqual([]);
+    expect(partials).toEqual([]);
   });
 
   it('SIGTERM during a 5,000-message async burst (Lambda hook, spool on): every message is stored or durably spooled when the process is gone', async () => {
