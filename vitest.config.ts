@@ -19,6 +19,9 @@ const PER_TRANSPORT = [
 ];
 
 export default defineConfig({
+  // The functions import the library by its package name; tsconfig.json's `paths` map each entry to its
+  // source in lib/, so tests load the same modules as the dev tools that import lib/ directly.
+  resolve: { tsconfigPaths: true },
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 30_000,

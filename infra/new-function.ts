@@ -92,14 +92,14 @@ async function template(name: string, trigger: TriggerKind): Promise<Template> {
   const topicHelper = (fallback: string, what: string) =>
     `/** ${what}; function.json sets ${topicVar} on both platforms. */\nexport const topic = (): string => process.env.${topicVar} || '${fallback}';\n`;
   const entries = (fcCall: string, awsImport: string, awsCall: string) => ({
-    fc: `import { ${fcCall.split('(')[0]}, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
+    fc: `import { ${fcCall.split('(')[0]}, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
 import { ${fn}, topic } from './handler.js';
 
 export const handler = ${fcCall};
 export const initializer = fcInitializer({ warmTopics: [topic()] });
 export const preStop = fcPreStop();
 `,
-    aws: `import { ${awsImport} } from '../../lib/platforms/lambda.js';
+    aws: `import { ${awsImport} } from 'rocketmq-serverless/lambda';
 import { ${fn} } from './handler.js';
 
 export const handler = ${awsCall};
@@ -131,14 +131,14 @@ export const handler = ${awsCall};
           },
           aws: { events: [{ httpApi: { method: 'POST', path } }] },
         },
-        handler: `import type { Invocation } from '../../lib/index.js';
+        handler: `import type { Invocation } from 'rocketmq-serverless';
 import {
   type HttpRequest,
   type HttpResponse,
   jsonResponse,
   readJsonBody,
   requireMethod,
-} from '../../lib/triggers/index.js';
+} from 'rocketmq-serverless/triggers';
 
 ${topicHelper('orders', 'The topic each request goes to')}
 /** POST a JSON body → sync send → 200 with the message id, once the broker stored it. */
@@ -191,8 +191,8 @@ export async function ${fn}(request: HttpRequest, invocation: Invocation): Promi
             ],
           },
         },
-        handler: `import type { Invocation } from '../../lib/index.js';
-import { fromObjectEvent } from '../../lib/triggers/index.js';
+        handler: `import type { Invocation } from 'rocketmq-serverless';
+import { fromObjectEvent } from 'rocketmq-serverless/triggers';
 
 ${topicHelper('object-events', 'The topic each object goes to')}
 /** OSS (FC) or S3 (Lambda) object-created event → one sync message per object, keyed bucket/key. */
@@ -234,8 +234,8 @@ export async function ${fn}(event: unknown, invocation: Invocation): Promise<{ s
           },
           aws: { events: [{ schedule: { rate: 'rate(5 minutes)', enabled: true } }] },
         },
-        handler: `import type { Invocation } from '../../lib/index.js';
-import { fromTimerEvent } from '../../lib/triggers/index.js';
+        handler: `import type { Invocation } from 'rocketmq-serverless';
+import { fromTimerEvent } from 'rocketmq-serverless/triggers';
 
 ${topicHelper('metrics', 'The topic each tick goes to')}
 /** FC timer or EventBridge schedule → one sync message with the tick's time and payload. */
@@ -289,7 +289,7 @@ export async function ${fn}(event: unknown, invocation: Invocation): Promise<{ m
             events: [{ schedule: { rate: 'rate(1 minute)', enabled: true } }],
           },
         },
-        handler: `import type { Invocation, ReceivedMessage } from '../../lib/index.js';
+        handler: `import type { Invocation, ReceivedMessage } from 'rocketmq-serverless';
 
 ${topicHelper('shipments', 'The topic each message is forwarded to')}
 /** The topic it consumes: the FC trigger's topic, and the one the Lambda variant polls. */
@@ -308,9 +308,9 @@ export function ${fn}(invocation: Invocation) {
   };
 }
 `,
-        fc: `import { processMessages } from '../../lib/index.js';
-import { fcEventHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
-import { fromRocketMQEvent } from '../../lib/triggers/index.js';
+        fc: `import { processMessages } from 'rocketmq-serverless';
+import { fcEventHandler, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
+import { fromRocketMQEvent } from 'rocketmq-serverless/triggers';
 import { ${fn}, topic } from './handler.js';
 
 /** FC: the RocketMQ trigger hands over batches; a message that fails fails the batch (FC redelivers it). */
@@ -322,9 +322,9 @@ export const handler = fcEventHandler(async (event, invocation) => {
 export const initializer = fcInitializer({ warmTopics: [topic()] });
 export const preStop = fcPreStop();
 `,
-        aws: `import { pollMessages } from '../../lib/consumer/index.js';
-import { lambdaHandler } from '../../lib/platforms/lambda.js';
-import { fromScheduledEvent } from '../../lib/triggers/index.js';
+        aws: `import { pollMessages } from 'rocketmq-serverless/consumer';
+import { lambdaHandler } from 'rocketmq-serverless/lambda';
+import { fromScheduledEvent } from 'rocketmq-serverless/triggers';
 import { consumerGroup, ${fn}, sourceTopic } from './handler.js';
 
 /** Lambda has no RocketMQ event source: a schedule runs this poll until shortly before the timeout. */

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { ProducerStats } from '../../lib/index.js';
+import type { ProducerStats } from 'rocketmq-serverless';
 
 /** One data point; each becomes one record of a pack. */
 export interface DataPoint {

@@ -1,6 +1,6 @@
-import { Packer, type RedeliverReport } from '../../lib/index.js';
-import type { Invocation } from '../../lib/platforms/invocation.js';
-import { fromTimerEvent } from '../../lib/triggers/index.js';
+import type { Invocation } from 'rocketmq-serverless';
+import { Packer, type RedeliverReport } from 'rocketmq-serverless';
+import { fromTimerEvent } from 'rocketmq-serverless/triggers';
 import { topics } from '../topics.js';
 import { payloadPoints, processPoints, producerPoints } from './collect.js';
 

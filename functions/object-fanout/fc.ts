@@ -1,4 +1,4 @@
-import { fcEventHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
+import { fcEventHandler, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
 import { topics } from '../topics.js';
 import { fanOutObjects } from './handler.js';
 

@@ -1,6 +1,6 @@
-import { ErrorCode, type Message, RocketMQError, validateMessage } from '../../lib/index.js';
-import type { Invocation } from '../../lib/platforms/invocation.js';
-import { fromObjectEvent, type ObjectEvent } from '../../lib/triggers/index.js';
+import type { Invocation } from 'rocketmq-serverless';
+import { ErrorCode, type Message, RocketMQError, validateMessage } from 'rocketmq-serverless';
+import { fromObjectEvent, type ObjectEvent } from 'rocketmq-serverless/triggers';
 import { topics } from '../topics.js';
 
 export interface FanoutResult {

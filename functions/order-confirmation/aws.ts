@@ -1,4 +1,4 @@
-import { lambdaHttpHandler } from '../../lib/platforms/lambda.js';
+import { lambdaHttpHandler } from 'rocketmq-serverless/lambda';
 import { confirmOrder } from './handler.js';
 
 export const handler = lambdaHttpHandler(confirmOrder);

@@ -1,4 +1,4 @@
-import { fcHttpHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
+import { fcHttpHandler, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
 import { topics } from '../topics.js';
 import { confirmOrder } from './handler.js';
 

@@ -1,11 +1,11 @@
-import type { Invocation } from '../../lib/platforms/invocation.js';
+import type { Invocation } from 'rocketmq-serverless';
 import {
   type HttpRequest,
   type HttpResponse,
   jsonResponse,
   readJsonBody,
   requireMethod,
-} from '../../lib/triggers/index.js';
+} from 'rocketmq-serverless/triggers';
 import { topics } from '../topics.js';
 import { parseOrder } from './order.js';
 

@@ -1,4 +1,4 @@
-import { ErrorCode, EventError } from '../../lib/index.js';
+import { ErrorCode, EventError } from 'rocketmq-serverless';
 
 export interface OrderItem {
   sku: string;

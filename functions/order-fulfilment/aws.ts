@@ -1,6 +1,6 @@
-import { pollMessages } from '../../lib/consumer/poll.js';
-import { lambdaHandler } from '../../lib/platforms/lambda.js';
-import { fromScheduledEvent } from '../../lib/triggers/timer.js';
+import { pollMessages } from 'rocketmq-serverless/consumer';
+import { lambdaHandler } from 'rocketmq-serverless/lambda';
+import { fromScheduledEvent } from 'rocketmq-serverless/triggers';
 import { topics } from '../topics.js';
 import { type FulfilmentResult, fulfilOrder, processOptions } from './handler.js';
 

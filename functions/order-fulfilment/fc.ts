@@ -1,5 +1,5 @@
-import { fcEventHandler, fcInitializer, fcPreStop } from '../../lib/platforms/fc.js';
-import { fromRocketMQEvent } from '../../lib/triggers/rocketmq.js';
+import { fcEventHandler, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
+import { fromRocketMQEvent } from 'rocketmq-serverless/triggers';
 import { topics } from '../topics.js';
 import { fulfilOrders } from './handler.js';
 

@@ -1,7 +1,12 @@
-import { type MessageHandler, type ProcessReport, processMessages } from '../../lib/consumer/processor.js';
-import type { ReceivedMessage } from '../../lib/consumer/received.js';
-import { ErrorCode, RocketMQError } from '../../lib/errors.js';
-import type { Invocation } from '../../lib/platforms/invocation.js';
+import {
+  ErrorCode,
+  type Invocation,
+  type MessageHandler,
+  type ProcessReport,
+  processMessages,
+  type ReceivedMessage,
+  RocketMQError,
+} from 'rocketmq-serverless';
 import { parseOrder } from '../order-confirmation/order.js';
 import { topics } from '../topics.js';
 import { initialStock, reserveStock } from './stock.js';

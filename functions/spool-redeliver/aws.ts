@@ -1,4 +1,4 @@
-import { lambdaHandler } from '../../lib/platforms/lambda.js';
+import { lambdaHandler } from 'rocketmq-serverless/lambda';
 import { spoolRedeliver } from './handler.js';
 
 export const handler = lambdaHandler(spoolRedeliver);
