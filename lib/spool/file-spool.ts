@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
+import { GroupCommit } from './group-commit.js';
 import {
   DEFAULT_LEASE_MS,
   emptyReport,
@@ -27,13 +28,6 @@ export const DEFAULT_QUARANTINE_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_QUARANTINE_MAX_FILES = 1000;
 /** A partial file older than this was left by a process that died while writing it. */
 const ABANDONED_PARTIAL_MS = 30_000;
-/** One flush writes at most this much; a larger backlog goes out in several flushes. */
-const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
-/**
- * Flushes under way at once. Two let one write while the other waits for its sync; more would only
- * queue on the same disk.
- */
-const MAX_FLUSHERS = 2;
 
 /**
  * The file operations the spool uses. Replaceable for fault injection in tests (a full disk, a path
@@ -97,12 +91,6 @@ export interface FileSpoolOptions {
   quarantineMaxFiles?: number;
 }
 
-interface QueuedRecord {
-  line: string;
-  resolve(id: string): void;
-  reject(error: unknown): void;
-}
-
 function spoolError(what: string, dir: string, cause: unknown, topic?: string): RocketMQError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new RocketMQError(ErrorCode.SPOOL_FAILED, `could not ${what} the spool in ${dir}: ${reason}`, {
@@ -124,11 +112,13 @@ export class FileSpool implements Spool {
   readonly quarantineDir: string;
   readonly #fs: SpoolFileSystem;
   #ready: Promise<void> | undefined;
-  #queue: QueuedRecord[] = [];
-  #flushers = 0;
-  #flushScheduled = false;
+  readonly #commit = new GroupCommit(async (lines) => {
+    const file = newSegmentName(SEGMENT_SUFFIX);
+    await this.#ensureDirs();
+    await this.#writeSegment(this.dir, file, lines);
+    return file;
+  });
   #redelivering: Promise<RedeliverReport> | undefined;
-  #flushEstimateMs = 0;
   #trusted = false;
   readonly #owner = newOwner();
   readonly #leaseMs: number;
@@ -232,70 +222,23 @@ export class FileSpool implements Spool {
    * need may come late. The appends it covers resolve (or reject) as usual.
    */
   flushSync(): void {
-    if (this.#queue.length === 0) return;
-    const batch = this.#queue.splice(0);
+    const taken = this.#commit.takeAll();
+    if (!taken) return;
     const file = newSegmentName(SEGMENT_SUFFIX);
     const started = performance.now();
     try {
       this.#checkDirectorySync();
       this.#fs.mkdirSync(this.quarantineDir, { recursive: true, mode: 0o700 });
-      this.#writeSegmentSync(this.dir, file, batch.map((queued) => queued.line).join(''));
-      this.#noteFlush(performance.now() - started);
-      for (const [index, queued] of batch.entries()) queued.resolve(`${file}:${index}`);
+      this.#writeSegmentSync(this.dir, file, taken.lines);
+      taken.written({ name: file, ms: performance.now() - started });
     } catch (error) {
-      for (const queued of batch) queued.reject(error);
+      taken.written({ error });
     }
-  }
-
-  /** One flusher: writes what is queued, one segment at a time, until the queue is empty. */
-  async #flushLoop(): Promise<void> {
-    while (this.#queue.length > 0) {
-      let bytes = 0;
-      let count = 0;
-      while (count < this.#queue.length && (count === 0 || bytes < MAX_FLUSH_BYTES)) {
-        bytes += (this.#queue[count] as QueuedRecord).line.length;
-        count++;
-      }
-      const batch = this.#queue.splice(0, count);
-      const file = newSegmentName(SEGMENT_SUFFIX);
-      const started = performance.now();
-      try {
-        await this.#ensureDirs();
-        await this.#writeSegment(this.dir, file, batch.map((queued) => queued.line).join(''));
-        this.#noteFlush(performance.now() - started);
-        for (const [index, queued] of batch.entries()) queued.resolve(`${file}:${index}`);
-      } catch (error) {
-        for (const queued of batch) queued.reject(error);
-      }
-    }
-  }
-
-  /**
-   * Starts a flusher, on the next microtask so that every append of the current tick joins its flush,
-   * unless {@link MAX_FLUSHERS} already run: a second one writes while the first waits for its sync.
-   */
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#flushers >= MAX_FLUSHERS) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      if (this.#queue.length === 0) return;
-      this.#flushers++;
-      void this.#flushLoop().finally(() => {
-        this.#flushers--;
-        if (this.#queue.length > 0) this.#scheduleFlush();
-      });
-    });
-  }
-
-  /** The slowest recent flush, decaying: a disk that was slow a moment ago is likely slow still. */
-  #noteFlush(ms: number): void {
-    this.#flushEstimateMs = Math.max(ms, this.#flushEstimateMs * 0.8);
   }
 
   /** How long a flush has taken lately, in ms (0 before the first one). */
   get flushEstimateMs(): number {
-    return this.#flushEstimateMs;
+    return this.#commit.flushEstimateMs;
   }
 
   /**
@@ -304,14 +247,9 @@ export class FileSpool implements Spool {
    */
   append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string> {
     const line = encodeRecord({ message, error, spooledAt: Date.now(), redeliveryAttempts: 0 });
-    return new Promise<string>((resolve, reject) => {
-      this.#queue.push({
-        line,
-        resolve,
-        reject: (cause) => reject(spoolError('write a record to', this.dir, cause, message.topic)),
-      });
-      this.#scheduleFlush();
-    });
+    return this.#commit.append(line, (cause) =>
+      spoolError('write a record to', this.dir, cause, message.topic),
+    );
   }
 
   /**

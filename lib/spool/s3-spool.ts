@@ -1,5 +1,6 @@
 import { ErrorCode, RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
+import { GroupCommit, MAX_FLUSH_BYTES } from './group-commit.js';
 import {
   DEFAULT_LEASE_MS,
   emptyReport,
@@ -28,14 +29,11 @@ import type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender
 
 const SDK_MODULE = '@aws-sdk/client-s3';
 const SEGMENT_SUFFIX = '.seg';
-/** One flush writes at most this much; a larger backlog goes out in several objects. */
-const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
 /**
  * The largest segment a redeliverer reads (segments are read whole): twice what a flush writes. A bigger
  * object was not written by a spool; it is moved to quarantine by a server-side copy, never read.
  */
 export const MAX_SEGMENT_BYTES = 2 * MAX_FLUSH_BYTES;
-const MAX_FLUSHERS = 2;
 const GENERATION_DIGITS = 10;
 export const DEFAULT_S3_QUARANTINE_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_S3_QUARANTINE_MAX_OBJECTS = 1000;
@@ -94,12 +92,6 @@ export interface S3SpoolOptions {
   quarantineMaxAgeMs?: number;
   /** At most this many quarantined objects are kept, the newest. @default 1,000 */
   quarantineMaxObjects?: number;
-}
-
-interface QueuedRecord {
-  line: string;
-  resolve(id: string): void;
-  reject(error: unknown): void;
 }
 
 /** A claim on a segment: the object `leases/<segment>/<generation>`, created only if absent. */
@@ -184,10 +176,13 @@ export class S3Spool implements Spool {
   readonly #quarantineMaxObjects: number;
   #loaded: Promise<{ sdk: S3Sdk; client: S3ClientLike }> | undefined;
   #conditionalWrites: Promise<void> | undefined;
-  #queue: QueuedRecord[] = [];
-  #flushers = 0;
-  #flushScheduled = false;
-  #flushEstimateMs = 0;
+  readonly #commit = new GroupCommit(async (lines) => {
+    const name = newSegmentName(SEGMENT_SUFFIX);
+    // A fresh random name: the condition only guards against the impossible collision.
+    if (!(await this.#create(`${this.#segments}${name}`, lines)))
+      throw new Error(`segment ${name} exists already`);
+    return name;
+  });
   #redelivering: Promise<RedeliverReport> | undefined;
   /** Requests made, by kind: for tests and the README's cost figures. */
   readonly requests = { put: 0, get: 0, list: 0, delete: 0 };
@@ -408,7 +403,7 @@ export class S3Spool implements Spool {
   // ---- append: group commit, one PutObject per flush ----
 
   get flushEstimateMs(): number {
-    return this.#flushEstimateMs;
+    return this.#commit.flushEstimateMs;
   }
 
   /**
@@ -417,52 +412,7 @@ export class S3Spool implements Spool {
    */
   append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string> {
     const line = encodeRecord({ message, error, spooledAt: Date.now(), redeliveryAttempts: 0 });
-    return new Promise<string>((resolve, reject) => {
-      this.#queue.push({
-        line,
-        resolve,
-        reject: (cause) => reject(this.#error('write a record to', cause, message.topic)),
-      });
-      this.#scheduleFlush();
-    });
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#flushers >= MAX_FLUSHERS) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      if (this.#queue.length === 0) return;
-      this.#flushers++;
-      void this.#flushLoop().finally(() => {
-        this.#flushers--;
-        if (this.#queue.length > 0) this.#scheduleFlush();
-      });
-    });
-  }
-
-  async #flushLoop(): Promise<void> {
-    while (this.#queue.length > 0) {
-      let bytes = 0;
-      let count = 0;
-      while (count < this.#queue.length && (count === 0 || bytes < MAX_FLUSH_BYTES)) {
-        bytes += (this.#queue[count] as QueuedRecord).line.length;
-        count++;
-      }
-      const batch = this.#queue.splice(0, count);
-      const name = newSegmentName(SEGMENT_SUFFIX);
-      const started = performance.now();
-      try {
-        // A fresh random name: the condition only guards against the impossible collision.
-        if (!(await this.#create(`${this.#segments}${name}`, batch.map((queued) => queued.line).join('')))) {
-          throw new Error(`segment ${name} exists already`);
-        }
-        this.#flushEstimateMs = Math.max(performance.now() - started, this.#flushEstimateMs * 0.8);
-        for (const [index, queued] of batch.entries()) queued.resolve(`${name}:${index}`);
-      } catch (error) {
-        for (const queued of batch) queued.reject(error);
-      }
-    }
+    return this.#commit.append(line, (cause) => this.#error('write a record to', cause, message.topic));
   }
 
   // ---- reading ----
