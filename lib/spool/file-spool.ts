@@ -12,6 +12,7 @@ import {
   newOwner,
   newSegmentName,
   resendOne,
+  settleFailure,
 } from './redeliver.js';
 import { decodeRecord, encodeRecord, parseSegment } from './segment.js';
 import type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender } from './spool.js';
@@ -505,17 +506,7 @@ export class FileSpool implements Spool {
         continue;
       }
       prefix = false;
-      if (outcome === 'invalid') {
-        aside.push(after);
-        report.quarantined++;
-      } else if (outcome === 'rejected') {
-        aside.push(after);
-        report.rejected++;
-      } else {
-        kept.push(after);
-        report.failed++;
-        if (outcome === 'stopped') state.stopped = true;
-      }
+      settleFailure(outcome, after, { report, kept, aside, state });
     }
     if (!touched && lease.done === 0 && parsed.corrupt === 0) {
       // Nothing was tried: the segment goes back as it was.

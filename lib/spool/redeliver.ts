@@ -112,3 +112,21 @@ export function exhausted(report: RedeliverReport, options: RedeliverOptions): b
     (options.deadline !== undefined && Date.now() >= options.deadline)
   );
 }
+
+/** Where a resent record goes that was not delivered: put aside for quarantine, or kept for next time. */
+export function settleFailure(
+  outcome: Exclude<Outcome, 'delivered'>,
+  record: SpoolRecord,
+  into: { report: RedeliverReport; kept: SpoolRecord[]; aside: SpoolRecord[]; state: { stopped: boolean } },
+): void {
+  if (outcome === 'invalid' || outcome === 'rejected') {
+    into.aside.push(record);
+    if (outcome === 'invalid') into.report.quarantined++;
+    else into.report.rejected++;
+    return;
+  }
+  into.kept.push(record);
+  into.report.failed++;
+  // The sender is gone, not the message: everything after it stays for the next call.
+  if (outcome === 'stopped') into.state.stopped = true;
+}

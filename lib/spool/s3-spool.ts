@@ -8,6 +8,7 @@ import {
   newOwner,
   newSegmentName,
   resendOne,
+  settleFailure,
 } from './redeliver.js';
 import { encodeRecord, parseSegment } from './segment.js';
 import type { RedeliverOptions, RedeliverReport, Spool, SpoolRecord, SpoolSender } from './spool.js';
@@ -646,17 +647,7 @@ export class S3Spool implements Spool {
         continue;
       }
       prefix = false;
-      if (outcome === 'invalid') {
-        aside.push(after);
-        report.quarantined++;
-      } else if (outcome === 'rejected') {
-        aside.push(after);
-        report.rejected++;
-      } else {
-        kept.push(after);
-        report.failed++;
-        if (outcome === 'stopped') state.stopped = true;
-      }
+      settleFailure(outcome, after, { report, kept, aside, state });
     }
     // Still held, with time to finish: nobody else can have started on it.
     lease = await this.#renew(lease, done);
