@@ -18,6 +18,21 @@ const PER_TRANSPORT = [
   'test/matrix/**/*.test.ts',
 ];
 
+/**
+ * s3rver, the local S3 server that the spool tests start, finishes some of its own file work (an
+ * object's checksum file) after it has answered. When a test's spool deletes that object right away,
+ * the server's late read fails with ENOENT outside any request, as an uncaught error in the test's
+ * process. That race is the test server's, not the code under test's; every other unhandled error
+ * still fails the run.
+ */
+function isLocalS3ServerRace(error: Error & { code?: unknown; path?: unknown }): boolean {
+  return (
+    error.code === 'ENOENT' &&
+    typeof error.path === 'string' &&
+    /\/(s3rver|rocketmq-local-s3)-/.test(error.path)
+  );
+}
+
 export default defineConfig({
   // The functions import the library by its package name; tsconfig.json's `paths` map each entry to its
   // source in lib/, so tests load the same modules as the dev tools that import lib/ directly.
@@ -27,6 +42,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    onUnhandledError: (error) => !isLocalS3ServerRace(error as Error & { code?: unknown; path?: unknown }),
     projects: [
       {
         extends: true,
