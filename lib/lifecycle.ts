@@ -1,4 +1,5 @@
 import { getLogger, LIBRARY_SOURCE } from './log.js';
+import { settledBy } from './producer/deadline.js';
 
 /**
  * What has to end before the instance goes (FC `preStop`, Lambda's SIGTERM): module-scoped clients
@@ -31,13 +32,5 @@ export async function stopInstance(deadline: number): Promise<void> {
       });
     }),
   );
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(running),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
+  await settledBy(Promise.all(running), deadline);
 }

@@ -4,6 +4,7 @@ import type { Credentials } from '../config.js';
 import { ErrorCode, EventError } from '../errors.js';
 import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
+import { settledBy } from '../producer/deadline.js';
 import type { ProducerOptions } from '../producer/producer.js';
 import { getProducer, hasOpenSharedProducer, shutdownSharedProducer } from '../producer/shared.js';
 import { runInvocation, runWithTraceparent } from '../trace-context.js';
@@ -235,21 +236,12 @@ export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext
 
 /** Redelivers the spool until `deadline` at the latest; a failure is logged, never thrown. */
 async function redeliverBefore(producer: ReturnType<typeof getProducer>, deadline: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      producer.redeliverSpool({ deadline }),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-      }),
-    ]);
-  } catch (error) {
+  const redelivered = producer.redeliverSpool({ deadline }).catch((error: unknown) => {
     getLogger().error({
       message: 'spool redelivery before the instance stops failed; shutting the producer down anyway',
       code: (error as { code?: unknown }).code ?? ErrorCode.SPOOL_FAILED,
       error: error as Error,
     });
-  } finally {
-    clearTimeout(timer);
-  }
+  });
+  await settledBy(redelivered, deadline);
 }

@@ -51,6 +51,27 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * Waits for `work` until `deadline` and resolves whether it settled (either way) in time. The work is
+ * not cancelled; the timer is cleared when the work wins and never keeps the process alive. For bounds
+ * on local work at the end of an instance's life: closing a client, shutdown hooks, a last redelivery.
+ */
+export async function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+  return inTime;
+}
+
+/**
  * Settles with `work`, or rejects with a TIMEOUT error when `deadline` passes first. The work is not
  * cancelled (the client has no cancellation); its late outcome is ignored.
  */

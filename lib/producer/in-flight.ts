@@ -231,11 +231,6 @@ export class SendWindow {
     }
   }
 
-  /** Calls waiting for their turn. */
-  get waiting(): number {
-    return this.#waiting;
-  }
-
   /** How long calls have been on the wire without one succeeding (0 while none is on the wire). */
   stalledFor(): number {
     return this.#active === 0 ? 0 : performance.now() - this.#lastProgress;

@@ -9,6 +9,7 @@ import {
   checkDeadlineOptions,
   type DeadlineOptions,
   resolveDeadline,
+  settledBy,
   timeoutError,
   withDeadline,
 } from './deadline.js';
@@ -416,14 +417,10 @@ export class Producer {
       const deadline = resolveDeadline(options, this.config.sendTimeoutMs);
       const closeShare = Math.min(CLOSE_RESERVE_MS, Math.max(0, (deadline - Date.now()) / 4));
       const drained = await this.drain({ deadline: deadline - closeShare });
-      const closed = this.#transport.close().then(
-        () => true,
-        (error: unknown) => {
-          this.#logger.warn({ message: 'closing the RocketMQ client failed', error: error as Error });
-          return true;
-        },
-      );
-      const inTime = await Promise.race([closed, sleepUnref(deadline - Date.now()).then(() => false)]);
+      const closed = this.#transport.close().catch((error: unknown) => {
+        this.#logger.warn({ message: 'closing the RocketMQ client failed', error: error as Error });
+      });
+      const inTime = await settledBy(closed, deadline);
       this.#logger.info({
         message: inTime
           ? 'RocketMQ producer shut down'
@@ -486,11 +483,6 @@ const CLOSE_RESERVE_MS = 50;
 const NOT_SENT = new Error('the send ended before its turn came');
 /** A oneway send that stopped waiting for its turn: counted as dropped. */
 const ONEWAY_DROPPED = new Error('oneway send dropped while waiting for its turn');
-
-/** A timer that does not keep the process alive on its own. */
-function sleepUnref(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
-}
 
 function isCallback(value: unknown): value is SendCallback {
   return (
