@@ -9,11 +9,11 @@ import {
 import grpcPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_grpc_pb.js';
 import { afterEach } from 'vitest';
 import type { LocalBroker } from '../../infra/local-broker/index.js';
+import { silentLogger } from '../support/silent-logger.js';
 
 export type MessagingClient = InstanceType<typeof grpcPb.MessagingServiceClient>;
 
-/** The client's default logger writes under $HOME; tests never want that. */
-export const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
+export { silentLogger };
 
 const openClients = new Set<{ shutdown(): Promise<unknown> }>();
 

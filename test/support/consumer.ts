@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
-
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
+import { silentLogger } from './silent-logger.js';
 
 /**
  * Reads messages back the way a downstream service would: a SimpleConsumer of a fresh group, receiving
@@ -19,7 +18,7 @@ export async function readBack(
     consumerGroup: `readback-${randomUUID().slice(0, 8)}`,
     subscriptions: new Map([[topic, '*']]),
     awaitDuration: 500,
-    logger: silent,
+    logger: silentLogger,
   });
   await consumer.startup();
   const received: MessageView[] = [];
