@@ -28,6 +28,19 @@ export function currentInvocation(): InvocationScope | undefined {
   return storage.getStore();
 }
 
+/**
+ * The producer's `track` hook for the invocation scope: counts a send with the invocation that started
+ * it, if any, until it settles.
+ */
+export function trackInInvocation(send: PendingSend): (() => void) | undefined {
+  const scope = storage.getStore();
+  if (!scope) return undefined;
+  scope.sends.add(send);
+  return () => {
+    scope.sends.delete(send);
+  };
+}
+
 export function runWithTraceparent<T>(traceparent: string | undefined, work: () => T): T {
   if (traceparent === undefined) return work();
   const current = storage.getStore();

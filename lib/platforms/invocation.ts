@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DrainResult, Producer } from '../producer/producer.js';
+import { currentInvocation } from '../trace-context.js';
 import { errorResponse, type HttpResponse } from '../triggers/index.js';
 
 /** What a function's platform-neutral core receives next to its input. */
@@ -59,7 +60,7 @@ export function createInvocation(fields: Omit<Invocation, 'remainingMs' | 'drain
 export async function drainInvocation(invocation: Invocation): Promise<DrainResult> {
   const result = await invocation.producer.drain({
     deadline: invocation.deadline + invocation.marginMs / 2,
-    invocationOnly: true,
+    sends: currentInvocation()?.sends,
   });
   if (result.expiredAsync + result.droppedOneway > 0) {
     invocation.logger.warn({ message: 'invocation ended with sends still open', ...result });

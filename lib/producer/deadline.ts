@@ -10,7 +10,7 @@ export interface DeadlineOptions {
 }
 
 const DEADLINE_KEYS = new Set(['deadline', 'timeoutMs']);
-const DRAIN_KEYS = new Set([...DEADLINE_KEYS, 'invocationOnly']);
+const DRAIN_KEYS = new Set([...DEADLINE_KEYS, 'sends']);
 
 /** Rejects a typo (`{ timeout: 5000 }`) or a non-number, which would otherwise fall back silently. */
 export function checkDeadlineOptions(options: DeadlineOptions | undefined, where: string): void {
@@ -19,6 +19,10 @@ export function checkDeadlineOptions(options: DeadlineOptions | undefined, where
     throw new RocketMQError(ErrorCode.CONFIG_INVALID, `${where} options must be an object`);
   }
   rejectUnknownKeys(options, where === 'drain' ? DRAIN_KEYS : DEADLINE_KEYS, where);
+  const sends = (options as { sends?: unknown }).sends;
+  if (sends !== undefined && !(sends instanceof Set)) {
+    throw new RocketMQError(ErrorCode.CONFIG_INVALID, `${where} option sends must be a Set of pending sends`);
+  }
   for (const key of DEADLINE_KEYS) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {

@@ -19,6 +19,13 @@ export interface PendingSend {
   abandon(): boolean;
 }
 
+/**
+ * Where else a producer counts a pending send, e.g. with the invocation that started it, so that a
+ * platform can drain one request's sends (`drain({ sends })`) without the producer knowing what a
+ * request is. Called when a send becomes pending; returns what to call once it settled.
+ */
+export type SendTracker = (send: PendingSend) => (() => void) | undefined;
+
 export interface DrainWindow {
   /** Epoch ms at which open sends are expired, leaving time to persist them. */
   expireAt: number;

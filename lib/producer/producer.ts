@@ -3,7 +3,7 @@ import { ErrorCode, RocketMQError } from '../errors.js';
 import { clientLoggerAdapter, getLogger, type LibraryLog, libraryLog } from '../log.js';
 import { assertPropertyLimits, type Message, type PreparedMessage, validateMessage } from '../message.js';
 import type { RedeliverOptions, RedeliverReport, Spool } from '../spool/spool.js';
-import { currentInvocation, currentTraceparent } from '../trace-context.js';
+import { currentTraceparent } from '../trace-context.js';
 import { classifyError } from './classify.js';
 import {
   checkDeadlineOptions,
@@ -23,7 +23,7 @@ import {
   resolveSpool,
   resolveSpoolReserve,
 } from './options.js';
-import { drainPending, type PendingSend } from './pending.js';
+import { drainPending, type PendingSend, type SendTracker } from './pending.js';
 import { RetryingSender } from './retry.js';
 import { AsyncSendJob, type JobHooks, OnewaySendJob } from './send-job.js';
 import { type ProducerStats, StatsRecorder } from './stats.js';
@@ -61,6 +61,7 @@ export class Producer {
   readonly #limits: Required<InFlightLimits>;
   readonly #limiter: InFlightLimiter;
   readonly #window: SendWindow;
+  readonly #tracker: SendTracker | undefined;
   #closing: Promise<DrainResult> | undefined;
 
   constructor(options: ProducerOptions = {}) {
@@ -76,8 +77,13 @@ export class Producer {
       maxInFlight,
       maxInFlightBytes,
       maxConcurrentSends,
+      track,
       ...configOptions
     } = options;
+    if (track !== undefined && typeof track !== 'function') {
+      throw new RocketMQError(ErrorCode.CONFIG_INVALID, 'producer option track must be a function');
+    }
+    this.#tracker = track;
     this.#limits = resolveLimits({ maxInFlight, maxInFlightBytes, maxConcurrentSends });
     this.#limiter = new InFlightLimiter(this.#limits);
     this.config = resolveConfig(configOptions);
@@ -310,14 +316,13 @@ export class Producer {
       );
   }
 
-  /** Counts a send as pending for the producer and for the invocation it was started in, if any. */
+  /** Counts a send as pending for the producer and for the `track` hook, if there is one. */
   #track(pending: PendingSend): () => void {
-    const scope = currentInvocation();
     this.#pending.add(pending);
-    scope?.sends.add(pending);
+    const untrack = this.#tracker?.(pending);
     return () => {
       this.#pending.delete(pending);
-      scope?.sends.delete(pending);
+      untrack?.();
     };
   }
 
@@ -365,9 +370,8 @@ export class Producer {
     const bounded = options?.deadline !== undefined || options?.timeoutMs !== undefined;
     const deadline = resolveDeadline(options, bounded ? Number.POSITIVE_INFINITY : this.config.sendTimeoutMs);
     for (const flush of this.#drainHooks) flush();
-    // Inside an invocation, its own sends: another request served by the same instance keeps its own.
-    const scope = options?.invocationOnly ? currentInvocation() : undefined;
-    const pending = scope?.sends ?? this.#pending;
+    // One invocation's own sends, when given: another request served by the same instance keeps its own.
+    const pending = options?.sends ?? this.#pending;
     const result = await drainPending(pending, this.#drainPlan.window(pending.size, deadline));
     if (result.expiredAsync + result.droppedOneway + result.notPersisted > 0) {
       this.#logger.warn({ message: 'drain deadline reached with sends still open', ...result });

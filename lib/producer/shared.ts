@@ -1,5 +1,6 @@
 import { getLogger, LIBRARY_SOURCE, registerLogRecordSender } from '../log.js';
 import { Packer } from '../pack.js';
+import { trackInInvocation } from '../trace-context.js';
 import { type DrainResult, Producer, type ProducerOptions } from './producer.js';
 
 let shared: Producer | undefined;
@@ -7,10 +8,12 @@ let shared: Producer | undefined;
 /** Log shipping's packer, bound to the shared producer it was made for. */
 let shipping: { producer: Producer; packer: Packer } | undefined;
 
-// Log shipping (`ROCKETMQ_LOG_TOPIC`) sends through the shared producer, oneway and packed: the lines
-// of one level wait in one pack, sent when full, a second after its first line, or at the invocation's
-// drain (a lone line goes as a plain message). Consumers read them with `unpack`.
-registerLogRecordSender((topic, record) => {
+/**
+ * Log shipping (`ROCKETMQ_LOG_TOPIC`) sends through the shared producer, oneway and packed: the lines
+ * of one level wait in one pack, sent when full, a second after its first line, or at the invocation's
+ * drain (a lone line goes as a plain message). Consumers read them with `unpack`.
+ */
+function shipLogRecord(topic: string, record: { level: string; body: string; keys: string[] }): void {
   // Only an open shared producer ships: creating one here would drop the options its first real
   // caller passes, and one created after shutdown would keep the process alive.
   if (!shared || shared.closed) return;
@@ -24,18 +27,20 @@ registerLogRecordSender((topic, record) => {
     { body: record.body, keys: record.keys, properties: { 'content-type': 'application/json' } },
     { tag: record.level },
   );
-});
+}
 
 /**
  * The module-scoped producer: created on the first call in a process and reused by every warm
  * invocation after it. Options count only on the call that creates it. The client behind it starts
  * lazily on the first send, and concurrent first sends share that one startup. After `shutdown()` the
- * next call creates a fresh producer.
+ * next call creates a fresh producer. It counts each send with the invocation that started it (unless
+ * the options bring a `track` hook of their own), and log shipping goes through it.
  */
 export function getProducer(options?: ProducerOptions): Producer {
   if (!shared || shared.closed) {
-    shared = new Producer(options);
+    shared = createProducer(options);
     sharedOptions = options;
+    registerLogRecordSender(shipLogRecord);
   } else if (options !== undefined && options !== sharedOptions && !ignoredOptionsWarned) {
     ignoredOptionsWarned = true;
     warnIgnoredOptions();
@@ -68,7 +73,12 @@ export async function shutdownSharedProducer(
   return producer?.shutdown(options);
 }
 
-/** A new, independent producer (most code wants {@link getProducer}). */
+/**
+ * A new, independent producer (most code wants {@link getProducer}). Like the shared one, it counts
+ * each send with the invocation that started it unless the options bring a `track` hook of their own.
+ */
 export function createProducer(options?: ProducerOptions): Producer {
-  return new Producer(options);
+  // Anything but an object goes to the constructor as it is, to be refused there.
+  const isObject = typeof options === 'object' && options !== null;
+  return new Producer(isObject || options === undefined ? { track: trackInInvocation, ...options } : options);
 }

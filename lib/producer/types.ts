@@ -1,5 +1,6 @@
 import type { RocketMQError } from '../errors.js';
 import type { DeadlineOptions } from './deadline.js';
+import type { PendingSend } from './pending.js';
 
 export interface SendResult {
   /** The id the broker stored the message under. */
@@ -30,10 +31,11 @@ export type SendOptions = DeadlineOptions;
 
 export interface DrainOptions extends DeadlineOptions {
   /**
-   * Only the sends started in the current invocation (see the platform wrappers), when there is one:
-   * with FC instance concurrency, one request's drain must not wait for or expire another's sends.
+   * Only these sends (e.g. one invocation's, collected by the producer's `track` hook) instead of all
+   * the producer's: with FC instance concurrency, one request's drain must not wait for or expire
+   * another's sends.
    */
-  invocationOnly?: boolean;
+  sends?: ReadonlySet<PendingSend>;
 }
 
 export interface DrainResult {
