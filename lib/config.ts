@@ -1,12 +1,8 @@
 import { ConfigError } from './errors.js';
 import { DEFAULT_MAX_BODY_BYTES } from './message.js';
+import { type Credentials, type Env, resolveCredentials } from './options/credentials.js';
 
-/** Credentials of an Alibaba Cloud RAM user or role; `securityToken` for STS. */
-export interface Credentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
+export { type Credentials, type Env, resolveCredentials };
 
 export interface RetryOptions {
   /** Attempts per send, the first one included. @default 3 */
@@ -87,10 +83,7 @@ const CONFIG_KEYS = new Set([
   'transport',
 ]);
 const RETRY_KEYS = new Set(['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
-const CREDENTIAL_KEYS = new Set(['accessKeyId', 'accessKeySecret', 'securityToken']);
 const ENDPOINT_PATTERN = /^[A-Za-z0-9.[\]:_-]+:\d{1,5}$/;
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Rejects keys that are not in `allowed`, naming them, so a typo never silently falls back to a default. */
 export function rejectUnknownKeys(value: object, allowed: ReadonlySet<string>, where: string): void {
@@ -135,50 +128,6 @@ function resolveEndpoints(value: string | undefined): string {
   }
   // The client joins several addresses with ';' into one gRPC target.
   return list.join(';');
-}
-
-/**
- * `ROCKETMQ_ACCESS_KEY` / `ROCKETMQ_SECRET_KEY` (ApsaraMQ instance username and password) win over the
- * `ALIBABA_CLOUD_*` AccessKey variables: FC 3.0 puts the function role's STS credentials under those
- * names, which are not what a RocketMQ instance with its own users expects.
- */
-function credentialsFromEnv(env: Env) {
-  if (env.ROCKETMQ_ACCESS_KEY || env.ROCKETMQ_SECRET_KEY) {
-    return {
-      accessKeyId: env.ROCKETMQ_ACCESS_KEY,
-      accessKeySecret: env.ROCKETMQ_SECRET_KEY,
-      securityToken: env.ROCKETMQ_SECURITY_TOKEN,
-      names: ['ROCKETMQ_ACCESS_KEY', 'ROCKETMQ_SECRET_KEY'],
-    };
-  }
-  return {
-    accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
-    accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
-    securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN,
-    names: ['ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'],
-  };
-}
-
-function resolveCredentials(option: Credentials | undefined, env: Env): Credentials | undefined {
-  if (option !== undefined) {
-    if (option === null || typeof option !== 'object') throw new ConfigError('credentials must be an object');
-    rejectUnknownKeys(option, CREDENTIAL_KEYS, 'credentials');
-  }
-  const fromEnv = credentialsFromEnv(env);
-  const accessKeyId = option?.accessKeyId ?? fromEnv.accessKeyId;
-  const accessKeySecret = option?.accessKeySecret ?? fromEnv.accessKeySecret;
-  const securityToken = option?.securityToken ?? fromEnv.securityToken;
-  if (!accessKeyId && !accessKeySecret) {
-    if (securityToken) throw new ConfigError('a security token was given without an AccessKey pair');
-    return undefined;
-  }
-  // Name only which half is missing: the value of the other half must never reach an error message.
-  if (!accessKeyId)
-    throw new ConfigError(`AccessKey secret given without an AccessKey id (${fromEnv.names[0]})`);
-  if (!accessKeySecret) {
-    throw new ConfigError(`AccessKey id given without an AccessKey secret (${fromEnv.names[1]})`);
-  }
-  return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
 }
 
 /** The one place the transport choice is resolved: option, then `ROCKETMQ_TRANSPORT`, then the default. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Credentials } from '../config.js';
+import { type Credentials, resolveCredentials } from '../config.js';
 import { ErrorCode, EventError } from '../errors.js';
 import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
@@ -56,17 +56,10 @@ function contextCredentials(context: FcContext): Credentials | undefined {
   return securityToken ? { accessKeyId, accessKeySecret, securityToken } : { accessKeyId, accessKeySecret };
 }
 
-function configuredCredentialsExist(options: FcHandlerOptions | undefined): boolean {
-  const { ROCKETMQ_ACCESS_KEY, ALIBABA_CLOUD_ACCESS_KEY_ID } = process.env;
-  return (
-    options?.producer?.credentials !== undefined ||
-    Boolean(ROCKETMQ_ACCESS_KEY || ALIBABA_CLOUD_ACCESS_KEY_ID)
-  );
-}
-
 /** The shared producer for this instance, on the context's credentials when nothing else provides any. */
 function producerFor(context: FcContext, options: FcHandlerOptions | undefined) {
-  const fromContext = configuredCredentialsExist(options) ? undefined : contextCredentials(context);
+  const configured = resolveCredentials(options?.producer?.credentials, process.env);
+  const fromContext = configured ? undefined : contextCredentials(context);
   // Options count when the shared producer is created; later calls reuse it as it is.
   const producer = hasOpenSharedProducer()
     ? getProducer()
