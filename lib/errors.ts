@@ -20,7 +20,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   /** Any other 4xx status from the broker. */
   BAD_REQUEST: 'BAD_REQUEST',
-  /** The broker throttled the producer (42900). */
+  /** The broker throttled the producer (42900); a local in-flight bound is {@link ErrorCode.IN_FLIGHT_FULL}. */
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** The broker failed internally (500xx). */
   BROKER_INTERNAL: 'BROKER_INTERNAL',
@@ -30,8 +30,11 @@ export const ErrorCode = {
   UNAVAILABLE: 'UNAVAILABLE',
   /** The send did not finish within its deadline; the message may or may not have been stored. */
   TIMEOUT: 'TIMEOUT',
-  /** Too many sends in flight in this process; the send was refused before any I/O. */
-  THROTTLED: 'THROTTLED',
+  /**
+   * Local, not the broker's {@link ErrorCode.TOO_MANY_REQUESTS}: this process's in-flight bound
+   * (`maxInFlight`, `maxInFlightBytes`) had no room before the send's deadline; nothing was sent.
+   */
+  IN_FLIGHT_FULL: 'IN_FLIGHT_FULL',
   /** The producer was shut down. */
   PRODUCER_CLOSED: 'PRODUCER_CLOSED',
   /** The spool could not be read or written (disk full, permissions, a path that is not a directory). */

@@ -337,7 +337,7 @@ export class Producer {
   #throttled(topic: string): RocketMQError {
     const { maxInFlight, maxInFlightBytes } = this.#limits;
     return new RocketMQError(
-      ErrorCode.THROTTLED,
+      ErrorCode.IN_FLIGHT_FULL,
       `too many sends in flight (bounds: ${maxInFlight} sends, ${maxInFlightBytes} bytes); no room came free before the send's deadline`,
       { topic },
     );

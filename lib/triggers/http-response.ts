@@ -56,7 +56,7 @@ const CLIENT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
 // Not retryable for our own retry loop (no broker was asked), but another attempt by the client a moment
 // later, possibly on another instance, can succeed.
 const UNAVAILABLE_LOCALLY: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCode.THROTTLED,
+  ErrorCode.IN_FLIGHT_FULL,
   ErrorCode.PRODUCER_CLOSED,
 ]);
 
@@ -81,7 +81,7 @@ interface ErrorBody {
  *   stored, so a blind retry may duplicate it; a retry with the same keys is safe for consumers that
  *   deduplicate by key.
  * - other retryable errors (broker unreachable before the request was written, throttled by the broker)
- *   and local THROTTLED / PRODUCER_CLOSED → 503 with `Retry-After: 1`: nothing was stored.
+ *   and local IN_FLIGHT_FULL / PRODUCER_CLOSED → 503 with `Retry-After: 1`: nothing was stored.
  * - everything else (TOPIC_NOT_FOUND, UNAUTHORIZED, FORBIDDEN, non-library errors, …) → 500.
  * 5xx bodies carry only the stable `code` and a generic message: their cause is our configuration or
  * infrastructure, whose details (endpoints, topic names, credentials) are no business of the caller.

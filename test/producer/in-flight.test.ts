@@ -32,7 +32,7 @@ describe('in-flight bounds', () => {
     expect(producer.stats().async).toMatchObject({ sent: 12, failed: 0 });
   });
 
-  it('fails an async send that found no room before its deadline with THROTTLED', async () => {
+  it('fails an async send that found no room before its deadline with IN_FLIGHT_FULL', async () => {
     const producer = producerFor({ maxInFlight: 1 });
     await producer.send({ topic: 'orders', body: 'warm-up' });
     fixture.broker.faults.delayMs = 500;
@@ -41,7 +41,7 @@ describe('in-flight bounds', () => {
     producer.sendAsync({ topic: 'orders', body: 'holds the slot' }, callback, { timeoutMs: 3000 });
     producer.sendAsync({ topic: 'orders', body: 'waits' }, callback, { timeoutMs: 100 });
     await producer.drain({ timeoutMs: 3000 });
-    expect(failures.map((f) => f.exception.code)).toEqual([ErrorCode.THROTTLED]);
+    expect(failures.map((f) => f.exception.code)).toEqual([ErrorCode.IN_FLIGHT_FULL]);
     expect(failures[0]?.exception.message).toMatch(/too many sends in flight/);
   });
 

@@ -81,7 +81,7 @@ describe('errorResponse', () => {
     ErrorCode.TOO_MANY_REQUESTS,
     ErrorCode.BROKER_INTERNAL,
     ErrorCode.BROKER_TIMEOUT,
-    ErrorCode.THROTTLED,
+    ErrorCode.IN_FLIGHT_FULL,
     ErrorCode.PRODUCER_CLOSED,
   ])('returns %s as 503 with Retry-After and a generic message', (code) => {
     // Prepare
