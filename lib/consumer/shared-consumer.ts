@@ -58,7 +58,7 @@ async function shutdownQuietly(client: SimpleConsumer): Promise<void> {
 async function startClient(key: ConsumerKey, fresh: boolean): Promise<SimpleConsumer> {
   const config = resolveConfig(key.client);
   const { SimpleConsumer: Client } = await import('rocketmq-client-nodejs');
-  const official = await import('../transport/official/client-transport.js');
+  const official = await import('../transport/official/workarounds/index.js');
   // A replacement must not be handed the pooled connection that just went silent.
   if (fresh) official.useFreshConnections();
   const { credentials } = config;
