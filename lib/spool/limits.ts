@@ -1,0 +1,39 @@
+import { ErrorCode, RocketMQError } from '../errors.js';
+
+/**
+ * The numeric limits both spools take (a lease's length, quarantine's bounds), checked the same way,
+ * and the rule that keeps quarantine within its bounds.
+ */
+
+/** The value, when it is a finite number > 0; CONFIG_INVALID naming the spool and the option otherwise. */
+export function positiveLimit(value: number, spool: 'FileSpool' | 'S3Spool', name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RocketMQError(
+      ErrorCode.CONFIG_INVALID,
+      `${spool} ${name} must be a number > 0, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** How much quarantine keeps: nothing older than `maxAgeMs`, and at most `maxEntries`, the newest. */
+export interface QuarantineBounds {
+  maxAgeMs: number;
+  maxEntries: number;
+}
+
+/**
+ * The quarantined entries to delete: those older than the age limit, then the oldest beyond the count.
+ * Quarantine is evidence kept for a person to look at; bounded, so that a stream of bad records cannot
+ * fill the disk or the bucket.
+ */
+export function beyondBounds<T extends { modifiedAt: number }>(
+  entries: readonly T[],
+  bounds: QuarantineBounds,
+  now: number,
+): T[] {
+  const newestFirst = [...entries].sort((a, b) => b.modifiedAt - a.modifiedAt);
+  return newestFirst.filter(
+    (entry, index) => index >= bounds.maxEntries || now - entry.modifiedAt > bounds.maxAgeMs,
+  );
+}
