@@ -3,14 +3,10 @@ import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/defini
 import servicePb, {
   type TelemetryCommand,
 } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authorizationError } from '../../infra/local-broker/auth.js';
-import {
-  authorizationHeader,
-  type LocalBroker,
-  signDateTime,
-  startLocalBroker,
-} from '../../infra/local-broker/index.js';
+import { authorizationHeader, signDateTime } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import {
   clientMetadata,
   failureCode,
@@ -23,11 +19,7 @@ import {
 
 const credentials = { AK1: 'secret-1', AK2: 'secret-2' };
 
-let broker: LocalBroker;
-beforeAll(async () => {
-  broker = await startLocalBroker({ credentials });
-});
-afterAll(() => broker.stop());
+const fixture = useBroker({ credentials });
 shutDownClientsAfterEach();
 
 describe('signature check', () => {
@@ -73,13 +65,13 @@ describe('signature check', () => {
 
 describe('with credentials configured', () => {
   it('serves clients that sign with a configured key pair, STS token included', async () => {
-    const producer = await startProducer(broker, {
+    const producer = await startProducer(fixture.broker, {
       topics: ['orders'],
       sessionCredentials: { accessKey: 'AK2', accessSecret: 'secret-2', securityToken: 'sts-token' },
     });
     const receipt = await producer.send(message('orders', 'signed'));
     const consumer = await startConsumer(
-      broker,
+      fixture.broker,
       'signed-reader',
       { orders: '*' },
       { sessionCredentials: { accessKey: 'AK1', accessSecret: 'secret-1' } },
@@ -90,20 +82,20 @@ describe('with credentials configured', () => {
   });
 
   it('answers 40100 to a wrong secret and to a missing signature', async () => {
-    const wrong = await startProducer(broker, {
+    const wrong = await startProducer(fixture.broker, {
       maxAttempts: 1,
       sessionCredentials: { accessKey: 'AK1', accessSecret: 'not-the-secret' },
     });
     const sending = wrong.send(message('orders', 'x'));
     await expect(sending).rejects.toThrow(/signature mismatch/);
     expect(await failureCode(sending)).toBe(40100);
-    const anonymous = await startProducer(broker, { maxAttempts: 1 });
+    const anonymous = await startProducer(fixture.broker, { maxAttempts: 1 });
     expect(await failureCode(anonymous.send(message('orders', 'x')))).toBe(40100);
-    expect(broker.messages('orders').map((stored) => stored.body.toString())).toEqual(['signed']);
+    expect(fixture.broker.messages('orders').map((stored) => stored.body.toString())).toEqual(['signed']);
   });
 
   it('answers an unsigned Telemetry stream with a 40100 status command', async () => {
-    const client = rawClient(broker);
+    const client = rawClient(fixture.broker);
     const stream = client.telemetry(clientMetadata());
     const reply = new Promise<TelemetryCommand>((resolve, reject) => {
       stream.once('data', resolve);

@@ -1,21 +1,17 @@
 import type { MessageView } from 'rocketmq-client-nodejs';
 import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../support/broker-fixture.js';
 import { message, receiveAll, shutDownClientsAfterEach, startConsumer, startProducer } from './support.js';
 
 const lines: string[] = [];
-let broker: LocalBroker;
-beforeAll(async () => {
-  // These groups read back what was sent before their first receive: the broker's `oldest` start.
-  broker = await startLocalBroker({ log: (line) => lines.push(line), newGroupStart: 'oldest' });
-});
-afterAll(() => broker.stop());
+// These groups read back what was sent before their first receive: the fixture's `oldest` start.
+const fixture = useBroker({ log: (line) => lines.push(line) });
 shutDownClientsAfterEach();
 
 describe('NORMAL messages', () => {
   it('stores 1,000 synchronous sends and a simple consumer reads all of them back unchanged', async () => {
-    const producer = await startProducer(broker, { topics: ['orders'] });
+    const producer = await startProducer(fixture.broker, { topics: ['orders'] });
     const sent = new Map<
       string,
       { tag: string; keys: string[]; properties: Record<string, string>; body: string }
@@ -37,9 +33,9 @@ describe('NORMAL messages', () => {
       sent.set(receipt.messageId, expected);
     }
     expect(sent.size).toBe(1000);
-    expect(broker.messages('orders').map((stored) => stored.messageId)).toEqual([...sent.keys()]);
+    expect(fixture.broker.messages('orders').map((stored) => stored.messageId)).toEqual([...sent.keys()]);
 
-    const consumer = await startConsumer(broker, 'read-back', { orders: '*' });
+    const consumer = await startConsumer(fixture.broker, 'read-back', { orders: '*' });
     const received = await receiveAll(consumer, 1000);
     expect(received).toHaveLength(1000);
     for (const view of received) {
@@ -63,10 +59,10 @@ describe('NORMAL messages', () => {
   });
 
   it('filters by tag expression and lets every consumer group read the topic from the start', async () => {
-    const producer = await startProducer(broker);
+    const producer = await startProducer(fixture.broker);
     for (const tag of ['TagA', 'TagB', 'TagC']) await producer.send(message('metrics', tag, { tag }));
-    const onlyA = await startConsumer(broker, 'tag-a', { metrics: 'TagA || TagC' });
-    const everything = await startConsumer(broker, 'tag-all', { metrics: '*' });
+    const onlyA = await startConsumer(fixture.broker, 'tag-a', { metrics: 'TagA || TagC' });
+    const everything = await startConsumer(fixture.broker, 'tag-all', { metrics: '*' });
     expect((await receiveAll(onlyA, 2)).map((view) => view.tag)).toEqual(['TagA', 'TagC']);
     expect((await receiveAll(everything, 3)).map((view) => view.tag)).toEqual(['TagA', 'TagB', 'TagC']);
   });
@@ -74,14 +70,14 @@ describe('NORMAL messages', () => {
 
 describe('FIFO messages', () => {
   it('delivers each message group in order, one in-flight message per group', async () => {
-    const producer = await startProducer(broker, { topics: ['fifo-topic'] });
+    const producer = await startProducer(fixture.broker, { topics: ['fifo-topic'] });
     for (let i = 0; i < 10; i++) {
       for (const group of ['g1', 'g2', 'g3']) {
         await producer.send(message('fifo-topic', `${group}:${i}`, { messageGroup: group }));
       }
     }
-    expect(broker.messages('fifo-topic').every((stored) => stored.type === 'FIFO')).toBe(true);
-    const consumer = await startConsumer(broker, 'fifo-reader', { 'fifo-topic': '*' });
+    expect(fixture.broker.messages('fifo-topic').every((stored) => stored.type === 'FIFO')).toBe(true);
+    const consumer = await startConsumer(fixture.broker, 'fifo-reader', { 'fifo-topic': '*' });
 
     const firstBatch = await consumer.receive(32, 15_000);
     expect(firstBatch.map((view) => view.body.toString())).toEqual(['g1:0', 'g2:0', 'g3:0']);
@@ -100,15 +96,15 @@ describe('FIFO messages', () => {
 
 describe('DELAY messages', () => {
   it('holds a delay message back until its delivery time', async () => {
-    const producer = await startProducer(broker, { topics: ['delay-topic'] });
+    const producer = await startProducer(fixture.broker, { topics: ['delay-topic'] });
     const consumer = await startConsumer(
-      broker,
+      fixture.broker,
       'delay-reader',
       { 'delay-topic': '*' },
       { awaitDuration: 500 },
     );
     const receipt = await producer.send(message('delay-topic', 'later', { delay: 1500 }));
-    const stored = broker
+    const stored = fixture.broker
       .messages('delay-topic')
       .find((candidate) => candidate.messageId === receipt.messageId);
     expect(stored?.type).toBe('DELAY');
@@ -123,29 +119,31 @@ describe('DELAY messages', () => {
   });
 
   it('recalls a delay message before it is delivered', async () => {
-    const producer = await startProducer(broker, { topics: ['delay-topic'] });
+    const producer = await startProducer(fixture.broker, { topics: ['delay-topic'] });
     const receipt = await producer.send(message('delay-topic', 'cancelled', { delay: 60_000 }));
     expect(receipt.recallHandle).not.toBe('');
     await expect(producer.recallMessage('delay-topic', receipt.recallHandle)).resolves.toEqual({
       messageId: receipt.messageId,
     });
-    expect(broker.messages('delay-topic').map((stored) => stored.messageId)).not.toContain(receipt.messageId);
+    expect(fixture.broker.messages('delay-topic').map((stored) => stored.messageId)).not.toContain(
+      receipt.messageId,
+    );
     await expect(producer.recallMessage('delay-topic', receipt.recallHandle)).rejects.toThrow(/code: 40400/);
   });
 });
 
 describe('TRANSACTION messages', () => {
   it('makes a committed message visible and never a rolled-back one', async () => {
-    const producer = await startProducer(broker, {
+    const producer = await startProducer(fixture.broker, {
       topics: ['tx-topic'],
       checker: { check: async () => definitionPb.TransactionResolution.ROLLBACK },
     });
     const committed = producer.beginTransaction();
     const committedReceipt = await producer.send(message('tx-topic', 'commit me'), committed);
     expect(committedReceipt.transactionId).toMatch(/^01[0-9A-F]{32}$/);
-    expect(broker.messages('tx-topic')).toEqual([]);
+    expect(fixture.broker.messages('tx-topic')).toEqual([]);
     await committed.commit();
-    expect(broker.messages('tx-topic').map((stored) => [stored.messageId, stored.type])).toEqual([
+    expect(fixture.broker.messages('tx-topic').map((stored) => [stored.messageId, stored.type])).toEqual([
       [committedReceipt.messageId, 'TRANSACTION'],
     ]);
 
@@ -153,10 +151,15 @@ describe('TRANSACTION messages', () => {
     const rolledBackReceipt = await producer.send(message('tx-topic', 'roll me back'), rolledBack);
     await rolledBack.rollback();
 
-    const consumer = await startConsumer(broker, 'tx-reader', { 'tx-topic': '*' }, { awaitDuration: 300 });
+    const consumer = await startConsumer(
+      fixture.broker,
+      'tx-reader',
+      { 'tx-topic': '*' },
+      { awaitDuration: 300 },
+    );
     const received = await receiveAll(consumer, 2, { rounds: 2 });
     expect(received.map((view) => view.messageId)).toEqual([committedReceipt.messageId]);
-    expect(broker.messages('tx-topic').map((stored) => stored.messageId)).not.toContain(
+    expect(fixture.broker.messages('tx-topic').map((stored) => stored.messageId)).not.toContain(
       rolledBackReceipt.messageId,
     );
   });
@@ -164,10 +167,14 @@ describe('TRANSACTION messages', () => {
 
 describe('MIXED topics', () => {
   it('accept every message type', async () => {
-    const producer = await startProducer(broker, { topics: ['mixed-topic'] });
+    const producer = await startProducer(fixture.broker, { topics: ['mixed-topic'] });
     await producer.send(message('mixed-topic', 'normal'));
     await producer.send(message('mixed-topic', 'fifo', { messageGroup: 'g' }));
     await producer.send(message('mixed-topic', 'delay', { delay: 10 }));
-    expect(broker.messages('mixed-topic').map((stored) => stored.type)).toEqual(['NORMAL', 'FIFO', 'DELAY']);
+    expect(fixture.broker.messages('mixed-topic').map((stored) => stored.type)).toEqual([
+      'NORMAL',
+      'FIFO',
+      'DELAY',
+    ]);
   });
 });

@@ -6,8 +6,9 @@ import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/defini
 import servicePb, {
   type QueryRouteResponse,
 } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, loadTopics, startLocalBroker } from '../../infra/local-broker/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadTopics, startLocalBroker } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import {
   clientMetadata,
   rawClient,
@@ -20,11 +21,7 @@ import {
 
 const { MessageType, Permission } = definitionPb;
 
-let broker: LocalBroker;
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
-afterAll(() => broker.stop());
+const fixture = useBroker();
 shutDownClientsAfterEach();
 
 function queryRoute(topic: string, dialledHost: string): Promise<QueryRouteResponse> {
@@ -33,15 +30,15 @@ function queryRoute(topic: string, dialledHost: string): Promise<QueryRouteRespo
     .setEndpoints(
       new definitionPb.Endpoints()
         .setScheme(definitionPb.AddressScheme.DOMAIN_NAME)
-        .setAddressesList([new definitionPb.Address().setHost(dialledHost).setPort(broker.port)]),
+        .setAddressesList([new definitionPb.Address().setHost(dialledHost).setPort(fixture.broker.port)]),
     );
-  const client = rawClient(broker);
+  const client = rawClient(fixture.broker);
   return unary((done) => client.queryRoute(request, clientMetadata(), done));
 }
 
 describe('startup', () => {
   it('loads the default topics file', () => {
-    expect(Object.fromEntries(broker.topics)).toEqual({
+    expect(Object.fromEntries(fixture.broker.topics)).toEqual({
       orders: 'NORMAL',
       'orders-retry': 'NORMAL',
       'orders-dlq': 'NORMAL',
@@ -54,30 +51,32 @@ describe('startup', () => {
       'tx-topic': 'TRANSACTION',
       'mixed-topic': 'MIXED',
     });
-    expect(broker.endpoint).toBe(`127.0.0.1:${broker.port}`);
+    expect(fixture.broker.endpoint).toBe(`127.0.0.1:${fixture.broker.port}`);
   });
 
   it('starts producers with several topics ten times in a row (settings race)', async () => {
     const topics = ['orders', 'object-events', 'metrics', 'logs', 'fifo-topic', 'delay-topic'];
     for (let round = 0; round < 10; round++) {
-      const producer = await startProducer(broker, { topics });
+      const producer = await startProducer(fixture.broker, { topics });
       await stopClient(producer);
     }
-    expect(broker.stats().rpcCalls.QueryRoute).toBeGreaterThanOrEqual(60);
+    expect(fixture.broker.stats().rpcCalls.QueryRoute).toBeGreaterThanOrEqual(60);
   });
 
   it('starts a producer with several topics while every response is slow', async () => {
-    broker.faults.delayMs = 200;
+    fixture.broker.faults.delayMs = 200;
     try {
-      const producer = await startProducer(broker, { topics: ['orders', 'metrics', 'logs', 'fifo-topic'] });
+      const producer = await startProducer(fixture.broker, {
+        topics: ['orders', 'metrics', 'logs', 'fifo-topic'],
+      });
       await stopClient(producer);
     } finally {
-      broker.faults.reset();
+      fixture.broker.faults.reset();
     }
   });
 
   it('starts a simple consumer subscribed to several topics', async () => {
-    const consumer = await startConsumer(broker, 'startup-group', {
+    const consumer = await startConsumer(fixture.broker, 'startup-group', {
       orders: '*',
       'fifo-topic': '*',
       logs: '*',
@@ -96,7 +95,7 @@ describe('QueryRoute', () => {
     expect(queue?.getId()).toBe(0);
     expect(queue?.getPermission()).toBe(Permission.READ_WRITE);
     expect(queue?.getBroker()?.getEndpoints()?.toObject().addressesList).toEqual([
-      { host: 'localhost', port: broker.port },
+      { host: 'localhost', port: fixture.broker.port },
     ]);
     expect(queue?.getAcceptMessageTypesList()).toEqual([MessageType.NORMAL]);
   });
@@ -124,7 +123,7 @@ describe('QueryRoute', () => {
 
 describe('RPCs the broker does not serve', () => {
   it('answers them with gRPC UNIMPLEMENTED', async () => {
-    const client = rawClient(broker);
+    const client = rawClient(fixture.broker);
     const code = (promise: Promise<unknown>) =>
       promise.then(
         () => 'answered',
@@ -196,6 +195,6 @@ describe('topics and options', () => {
   });
 
   it('fails clearly when the port is taken', async () => {
-    await expect(startLocalBroker({ port: broker.port })).rejects.toThrow(/EADDRINUSE/);
+    await expect(startLocalBroker({ port: fixture.broker.port })).rejects.toThrow(/EADDRINUSE/);
   });
 });

@@ -3,20 +3,16 @@ import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/defini
 import servicePb, {
   type SendMessageResponse,
 } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { describe, expect, it } from 'vitest';
 import { MessageValidationError, type PreparedMessage, validateMessage } from '../../lib/index.js';
 import { RESERVED_PROPERTY_NAMES } from '../../lib/message.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { clientMetadata, rawClient, shutDownClientsAfterEach, unary } from './support.js';
 
 const RUNS = 300;
 const { MessageType } = definitionPb;
 
-let broker: LocalBroker;
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
-afterAll(() => broker.stop());
+const fixture = useBroker();
 shutDownClientsAfterEach();
 
 let sequence = 0;
@@ -39,7 +35,7 @@ function toWire(prepared: PreparedMessage): definitionPb.Message {
 }
 
 function send(wire: definitionPb.Message): Promise<SendMessageResponse> {
-  const client = rawClient(broker);
+  const client = rawClient(fixture.broker);
   const request = new servicePb.SendMessageRequest().setMessagesList([wire]);
   return unary((done) => client.sendMessage(request, clientMetadata(), done));
 }

@@ -2,8 +2,9 @@ import definitionPb, { type Message } from 'rocketmq-client-nodejs/proto/apache/
 import servicePb, {
   type SendMessageResponse,
 } from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { LocalBroker } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import {
   clientMetadata,
   failureCode,
@@ -16,11 +17,7 @@ import {
 
 const { MessageType } = definitionPb;
 
-let broker: LocalBroker;
-beforeAll(async () => {
-  broker = await startLocalBroker();
-});
-afterAll(() => broker.stop());
+const fixture = useBroker();
 shutDownClientsAfterEach();
 
 let sequence = 0;
@@ -49,14 +46,14 @@ function rawSend(target: LocalBroker, ...messages: Message[]): Promise<SendMessa
 
 describe('SendMessage status codes', () => {
   it('answers 40402 for an unknown topic, without retrying', async () => {
-    const producer = await startProducer(broker);
-    const before = broker.stats().sendMessageCalls;
+    const producer = await startProducer(fixture.broker);
+    const before = fixture.broker.stats().sendMessageCalls;
     const sending = producer.send(message('no-such-topic', 'x'));
     await expect(sending).rejects.toThrow(/No topic route info in name server for the topic: no-such-topic/);
     expect(await failureCode(sending)).toBe(40402);
-    expect(broker.stats().sendMessageCalls).toBe(before);
+    expect(fixture.broker.stats().sendMessageCalls).toBe(before);
 
-    const response = await rawSend(broker, rawMessage('no-such-topic', MessageType.NORMAL));
+    const response = await rawSend(fixture.broker, rawMessage('no-such-topic', MessageType.NORMAL));
     expect(response.getStatus()?.toObject()).toEqual({
       code: 40402,
       message: 'No topic route info in name server for the topic: no-such-topic',
@@ -64,66 +61,53 @@ describe('SendMessage status codes', () => {
   });
 
   it('rejects a type mismatch in the client while validate_message_type is on', async () => {
-    const producer = await startProducer(broker, { topics: ['orders'] });
+    const producer = await startProducer(fixture.broker, { topics: ['orders'] });
     await expect(producer.send(message('orders', 'x', { messageGroup: 'g' }))).rejects.toThrow(TypeError);
   });
 
   it('answers 40014 with the proxy message when the client does not validate', async () => {
-    const lenient = await startLocalBroker({ validateMessageType: false });
-    try {
-      const producer = await startProducer(lenient, { topics: ['orders'], maxAttempts: 1 });
-      const sending = producer.send(message('orders', 'x', { messageGroup: 'g' }));
-      await expect(sending).rejects.toThrow(
-        'TopicMessageType validate failed, the expected type is NORMAL, but actual type is FIFO',
-      );
-      expect(await failureCode(sending)).toBe(40014);
-      expect(lenient.stats()).toMatchObject({ sendMessageCalls: 1, rejectedSends: 1, storedMessages: 0 });
-    } finally {
-      await lenient.stop();
-    }
+    const lenient = await fixture.startBroker({ validateMessageType: false });
+    const producer = await startProducer(lenient, { topics: ['orders'], maxAttempts: 1 });
+    const sending = producer.send(message('orders', 'x', { messageGroup: 'g' }));
+    await expect(sending).rejects.toThrow(
+      'TopicMessageType validate failed, the expected type is NORMAL, but actual type is FIFO',
+    );
+    expect(await failureCode(sending)).toBe(40014);
+    expect(lenient.stats()).toMatchObject({ sendMessageCalls: 1, rejectedSends: 1, storedMessages: 0 });
   });
 
   it('answers 41301 for a body over maxBodySize and tells clients the limit', async () => {
-    const small = await startLocalBroker({ maxBodySize: 1024 });
-    try {
-      // Without topics the producer sends before it has the broker's settings, so it uses its 4 MiB default.
-      const producer = await startProducer(small, { maxAttempts: 1 });
-      expect(await failureCode(producer.send(message('orders', 'x'.repeat(2048))))).toBe(41301);
-      await producer.send(message('orders', 'x'.repeat(1024)));
-      // Once the settings arrived the client checks the limit itself.
-      await vi.waitFor(() => expect(producer.publishingSettings.maxBodySizeBytes).toBe(1024));
-      await expect(producer.send(message('orders', 'x'.repeat(1025)))).rejects.toThrow(
-        'Message body size exceeds the threshold, max size=1024 bytes',
-      );
-      expect(small.messages('orders')).toHaveLength(1);
-    } finally {
-      await small.stop();
-    }
+    const small = await fixture.startBroker({ maxBodySize: 1024 });
+    // Without topics the producer sends before it has the broker's settings, so it uses its 4 MiB default.
+    const producer = await startProducer(small, { maxAttempts: 1 });
+    expect(await failureCode(producer.send(message('orders', 'x'.repeat(2048))))).toBe(41301);
+    await producer.send(message('orders', 'x'.repeat(1024)));
+    // Once the settings arrived the client checks the limit itself.
+    await vi.waitFor(() => expect(producer.publishingSettings.maxBodySizeBytes).toBe(1024));
+    await expect(producer.send(message('orders', 'x'.repeat(1025)))).rejects.toThrow(
+      'Message body size exceeds the threshold, max size=1024 bytes',
+    );
+    expect(small.messages('orders')).toHaveLength(1);
   });
 
   it('answers 41302 for an empty body (acceptEmptyBody turns it off) and accepts 4 MiB - 1 KiB', async () => {
-    const producer = await startProducer(broker, { topics: ['logs'], maxAttempts: 1 });
+    const producer = await startProducer(fixture.broker, { topics: ['logs'], maxAttempts: 1 });
     const empty = producer.send(message('logs', ''));
     await expect(empty).rejects.toThrow('message body cannot be empty');
     expect(await failureCode(empty)).toBe(41302);
     await producer.send({ topic: 'logs', body: Buffer.alloc(4 * 1024 * 1024 - 1024, 7) });
-    expect(broker.messages('logs').map((stored) => stored.body.length)).toEqual([4 * 1024 * 1024 - 1024]);
+    expect(fixture.broker.messages('logs').map((stored) => stored.body.length)).toEqual([
+      4 * 1024 * 1024 - 1024,
+    ]);
 
-    const lenient = await startLocalBroker({ acceptEmptyBody: true });
-    try {
-      const response = await rawSend(
-        lenient,
-        rawMessage('logs', MessageType.NORMAL).setBody(new Uint8Array()),
-      );
-      expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
-      expect(lenient.messages('logs').map((stored) => stored.body.length)).toEqual([0]);
-    } finally {
-      await lenient.stop();
-    }
+    const lenient = await fixture.startBroker({ acceptEmptyBody: true });
+    const response = await rawSend(lenient, rawMessage('logs', MessageType.NORMAL).setBody(new Uint8Array()));
+    expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
+    expect(lenient.messages('logs').map((stored) => stored.body.length)).toEqual([0]);
   });
 
   it('answers 40004 for a tag containing |', async () => {
-    const producer = await startProducer(broker, { maxAttempts: 1 });
+    const producer = await startProducer(fixture.broker, { maxAttempts: 1 });
     expect(await failureCode(producer.send(message('orders', 'x', { tag: 'a||b' })))).toBe(40004);
     expect(await failureCode(producer.send(message('orders', 'x', { tag: 'a|b' })))).toBe(40004);
   });
@@ -133,14 +117,14 @@ describe('SendMessage status codes', () => {
     expect(
       await code(
         rawSend(
-          broker,
+          fixture.broker,
           rawMessage('orders', MessageType.NORMAL, (p) => p.setMessageId('')),
         ),
       ),
     ).toBe(40009);
-    expect(await code(rawSend(broker, rawMessage('delay-topic', MessageType.DELAY)))).toBe(40012);
-    expect(await code(rawSend(broker, rawMessage('fifo-topic', MessageType.FIFO)))).toBe(40006);
-    expect(await code(rawSend(broker, rawMessage('bad topic', MessageType.NORMAL)))).toBe(40002);
+    expect(await code(rawSend(fixture.broker, rawMessage('delay-topic', MessageType.DELAY)))).toBe(40012);
+    expect(await code(rawSend(fixture.broker, rawMessage('fifo-topic', MessageType.FIFO)))).toBe(40006);
+    expect(await code(rawSend(fixture.broker, rawMessage('bad topic', MessageType.NORMAL)))).toBe(40002);
   });
 });
 
@@ -148,7 +132,7 @@ describe("the proxy's message checks (SendMessageActivity, GrpcValidator)", () =
   const codeOf = async (edit: (entry: Message) => void, topic = 'orders', type = MessageType.NORMAL) => {
     const entry = rawMessage(topic, type);
     edit(entry);
-    return (await rawSend(broker, entry)).getStatus()?.getCode();
+    return (await rawSend(fixture.broker, entry)).getStatus()?.getCode();
   };
   const system = (entry: Message) => entry.getSystemProperties() as definitionPb.SystemProperties;
 
@@ -213,9 +197,9 @@ describe("the proxy's message checks (SendMessageActivity, GrpcValidator)", () =
   });
 
   it('rejects an empty request with 40016 and messages of different topics with 40016', async () => {
-    expect((await rawSend(broker)).getStatus()?.getCode()).toBe(40016);
+    expect((await rawSend(fixture.broker)).getStatus()?.getCode()).toBe(40016);
     const mixed = await rawSend(
-      broker,
+      fixture.broker,
       rawMessage('orders', MessageType.NORMAL),
       rawMessage('metrics', MessageType.NORMAL),
     );
@@ -237,12 +221,12 @@ describe('SendMessage with several messages', () => {
   }
 
   it("stores every message with the first message's tag, keys, id and properties, as the proxy does", async () => {
-    const before = broker.messages('object-events').length;
+    const before = fixture.broker.messages('object-events').length;
     const batch = distinctBatch('object-events');
-    const response = await rawSend(broker, ...batch);
+    const response = await rawSend(fixture.broker, ...batch);
     expect(response.getStatus()?.getCode()).toBe(definitionPb.Code.OK);
     const firstId = batch[0]?.getSystemProperties()?.getMessageId();
-    const stored = broker.messages('object-events').slice(before);
+    const stored = fixture.broker.messages('object-events').slice(before);
     expect(
       stored.map((entry) => ({
         id: entry.messageId,
@@ -280,45 +264,41 @@ describe('SendMessage with several messages', () => {
 
   it('answers like a cluster-mode proxy: one entry, every id joined by commas, the real offset', async () => {
     const batch = distinctBatch('metrics');
-    const response = await rawSend(broker, ...batch);
+    const response = await rawSend(fixture.broker, ...batch);
     const ids = batch.map((entry) => entry.getSystemProperties()?.getMessageId());
-    const [stored] = broker.messages('metrics').slice(-3);
+    const [stored] = fixture.broker.messages('metrics').slice(-3);
     expect(response.getEntriesList().map((entry) => [entry.getMessageId(), entry.getOffset()])).toEqual([
       [ids.join(','), stored?.queueOffset],
     ]);
   });
 
   it('answers like a local-mode proxy with proxyMode local: one entry, an id no stored message has, offset 0', async () => {
-    const local = await startLocalBroker({ proxyMode: 'local' });
-    try {
-      await rawSend(local, rawMessage('metrics', MessageType.NORMAL));
-      const batch = distinctBatch('metrics');
-      const response = await rawSend(local, ...batch);
-      const entries = response.getEntriesList();
-      expect(entries).toHaveLength(1);
-      const answered = entries[0]?.getMessageId() ?? '';
-      expect(answered).toMatch(/^[0-9A-F]{34}$/);
-      expect(entries[0]?.getOffset()).toBe(0);
-      expect(local.messages('metrics').map((stored) => stored.messageId)).not.toContain(answered);
-      expect(
-        local
-          .messages('metrics')
-          .slice(1)
-          .map((stored) => stored.queueOffset),
-      ).toEqual([0, 1, 2]);
-    } finally {
-      await local.stop();
-    }
+    const local = await fixture.startBroker({ proxyMode: 'local' });
+    await rawSend(local, rawMessage('metrics', MessageType.NORMAL));
+    const batch = distinctBatch('metrics');
+    const response = await rawSend(local, ...batch);
+    const entries = response.getEntriesList();
+    expect(entries).toHaveLength(1);
+    const answered = entries[0]?.getMessageId() ?? '';
+    expect(answered).toMatch(/^[0-9A-F]{34}$/);
+    expect(entries[0]?.getOffset()).toBe(0);
+    expect(local.messages('metrics').map((stored) => stored.messageId)).not.toContain(answered);
+    expect(
+      local
+        .messages('metrics')
+        .slice(1)
+        .map((stored) => stored.queueOffset),
+    ).toEqual([0, 1, 2]);
   });
 
   it('rejects the whole request when one message is invalid', async () => {
-    const before = broker.messages('object-events').length;
+    const before = fixture.broker.messages('object-events').length;
     const response = await rawSend(
-      broker,
+      fixture.broker,
       rawMessage('object-events', MessageType.NORMAL),
       rawMessage('object-events', MessageType.NORMAL, (p) => p.setTag('x||y')),
     );
     expect(response.getStatus()?.getCode()).toBe(40004);
-    expect(broker.messages('object-events')).toHaveLength(before);
+    expect(fixture.broker.messages('object-events')).toHaveLength(before);
   });
 });
