@@ -15,7 +15,8 @@ import {
   ReceivedMessage,
   shutdownSharedConsumer,
 } from '../lib/consumer/index.js';
-import { createLogger, createProducer } from '../lib/index.js';
+import { createLogger } from '../lib/entries/advanced.js';
+import { createProducer } from '../lib/index.js';
 import { fromRocketMQEvent } from '../lib/triggers/index.js';
 import { startBrokerProcess } from './broker-process.js';
 import { spread } from './stats.js';

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fcContext, lambdaContext } from '../infra/emulate.js';
 import { type LocalBroker, startLocalBroker } from '../infra/local-broker/index.js';
+import { FileSpool } from '../lib/entries/spool.js';
 import {
   createProducer,
-  FileSpool,
   getProducer,
   type ProducerOptions,
   shutdownSharedProducer,

@@ -11,7 +11,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createProducer, PACKER_DEFAULTS, Packer, type Producer } from '../lib/index.js';
+import { PACKER_DEFAULTS } from '../lib/entries/advanced.js';
+import { createProducer, Packer, type Producer } from '../lib/index.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 
 const quick = process.argv.includes('--quick');

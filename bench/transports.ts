@@ -28,7 +28,8 @@ import { PublishingMessage, Producer as RawProducer } from 'rocketmq-client-node
 import definitionPb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import servicePb from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import { bundle, esbuildOptions } from '../infra/build/bundle.js';
-import { createProducer, resolveConfig, validateMessage } from '../lib/index.js';
+import { resolveConfig } from '../lib/entries/advanced.js';
+import { createProducer, validateMessage } from '../lib/index.js';
 import { LeanTransport } from '../lib/transport/index.js';
 import { SendMessageRequestType, SendMessageResponseType } from '../lib/transport/lean/proto.js';
 import { type BrokerProcess, startBrokerProcess } from './broker-process.js';

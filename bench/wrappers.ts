@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fc2CallFrom, fcContext, lambdaContext } from '../infra/emulate.js';
-import { getProducer, shutdownSharedProducer, type Transport } from '../lib/index.js';
+import type { Transport } from '../lib/entries/advanced.js';
+import { getProducer, shutdownSharedProducer } from '../lib/index.js';
 import type { BenchContext } from './context.js';
 import { latencySummary, roundSpread, type Spread, spreadOf } from './stats.js';
 

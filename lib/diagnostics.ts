@@ -3,10 +3,16 @@ import type { RocketMQError } from './errors.js';
 import type { SendMode } from './producer/stats.js';
 
 /**
- * The send lifecycle on `node:diagnostics_channel`. Publishing is guarded by `hasSubscribers`, so a
- * process where nobody listens pays one property read per event and builds no payload. The
- * OpenTelemetry bridge (`rocketmq-serverless/otel`) is one subscriber; anything else can subscribe the
- * same way: `diagnostics_channel.subscribe('rocketmq-serverless:send:success', (event) => …)`.
+ * The send lifecycle on `node:diagnostics_channel`, public as `rocketmq-serverless/diagnostics`.
+ * Publishing is guarded by `hasSubscribers`, so a process where nobody listens pays one property read
+ * per event and builds no payload. The OpenTelemetry bridge (`rocketmq-serverless/otel`) is one
+ * subscriber; anything else can subscribe the same way:
+ * `diagnostics_channel.subscribe(CHANNEL_NAMES.success, (event) => …)`.
+ *
+ * Plain named channels rather than a `tracingChannel`: a send's life has more than a start and an end
+ * (each retry, the spool, a oneway send dropped at the in-flight bound), an async send ends in a
+ * callback long after the call that started it returned, and subscribers of `start` write trace
+ * context into the message before it is encoded.
  */
 export const CHANNEL_NAMES = {
   start: 'rocketmq-serverless:send:start',
@@ -58,6 +64,19 @@ export interface SendSpoolEvent extends SendEventBase {
 }
 
 export type SendDropEvent = SendEventBase;
+
+/** The event each channel carries, by the keys of {@link CHANNEL_NAMES}. */
+export interface SendEventMap {
+  start: SendStartEvent;
+  retry: SendRetryEvent;
+  success: SendSuccessEvent;
+  error: SendErrorEvent;
+  spool: SendSpoolEvent;
+  drop: SendDropEvent;
+}
+
+export type ChannelName = (typeof CHANNEL_NAMES)[keyof typeof CHANNEL_NAMES];
+export type SendEvent = SendEventMap[keyof SendEventMap];
 
 export const channels = {
   start: channel(CHANNEL_NAMES.start),

@@ -1,5 +1,6 @@
 import type { Invocation } from 'rocketmq-serverless';
-import { Packer, type RedeliverReport } from 'rocketmq-serverless';
+import { Packer } from 'rocketmq-serverless';
+import type { RedeliverReport } from 'rocketmq-serverless/spool';
 import { fromTimerEvent } from 'rocketmq-serverless/triggers';
 import { topics } from '../topics.js';
 import { payloadPoints, processPoints, producerPoints } from './collect.js';

@@ -6,8 +6,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { S3Spool } from 'rocketmq-serverless';
 import { type FcHandlerOptions, fcEventHandler, fcInitializer, fcPreStop } from 'rocketmq-serverless/fc';
+import { S3Spool } from 'rocketmq-serverless/spool';
 import { spoolRedeliver } from './handler.js';
 
 // FC's runtime has no AWS SDK: with the object spool configured, this bundle carries the S3 client (only

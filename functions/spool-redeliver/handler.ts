@@ -1,5 +1,5 @@
 import type { Invocation } from 'rocketmq-serverless';
-import { FileSpool, S3Spool } from 'rocketmq-serverless';
+import { FileSpool, S3Spool } from 'rocketmq-serverless/spool';
 
 export interface SpoolRedeliverResult {
   /** Records the broker acknowledged; removed from the spool. */

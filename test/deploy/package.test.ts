@@ -18,7 +18,18 @@ const run = promisify(execFile);
 const NODE = process.execPath;
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
-const FC_ONLY_ENTRIES = ['', '/triggers', '/fc', '/consumer', '/testing', '/build', '/esbuild'];
+const FC_ONLY_ENTRIES = [
+  '',
+  '/advanced',
+  '/spool',
+  '/diagnostics',
+  '/triggers',
+  '/fc',
+  '/consumer',
+  '/testing',
+  '/build',
+  '/esbuild',
+];
 const OPTIONAL_PEER_ENTRIES = ['/lambda', '/otel'];
 
 interface PackedFile {

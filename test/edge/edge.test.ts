@@ -14,12 +14,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fcContext, lambdaContext, loadFunction } from '../../infra/emulate.js';
+import { hasOpenSharedProducer } from '../../lib/entries/advanced.js';
+import { FileSpool } from '../../lib/entries/spool.js';
 import {
   ErrorCode,
-  FileSpool,
   getLogger,
   getProducer,
-  hasOpenSharedProducer,
   type ProducerOptions,
   type RocketMQError,
   type SendCallback,

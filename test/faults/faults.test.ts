@@ -24,10 +24,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileSpool } from '../../lib/entries/spool.js';
 import {
   createProducer,
   ErrorCode,
-  FileSpool,
   type Message,
   type Producer,
   type ProducerOptions,

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createLogger, getProducer, shutdownSharedProducer, unpack } from '../../lib/index.js';
+import { createLogger } from '../../lib/entries/advanced.js';
+import { getProducer, shutdownSharedProducer, unpack } from '../../lib/index.js';
 
 let broker: LocalBroker;
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fcContext, lambdaContext } from '../../infra/emulate.js';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { hasOpenSharedProducer } from '../../lib/entries/advanced.js';
 import {
   ErrorCode,
   getLogger,
   getProducer,
-  hasOpenSharedProducer,
   type SendFailure,
   shutdownSharedProducer,
 } from '../../lib/index.js';

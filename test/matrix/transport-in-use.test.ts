@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createProducer, resolveConfig } from '../../lib/index.js';
+import { resolveConfig } from '../../lib/entries/advanced.js';
+import { createProducer } from '../../lib/index.js';
 import './provided-context.js';
 
 /**

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, FileSpool, type SendFailure } from '../../lib/index.js';
+import { FileSpool } from '../../lib/entries/spool.js';
+import { ErrorCode, type SendFailure } from '../../lib/index.js';
 import { useBroker } from '../support/broker-fixture.js';
 
 const fixture = useBroker();

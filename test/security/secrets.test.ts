@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createLogger, createProducer, ErrorCode } from '../../lib/index.js';
+import { createLogger } from '../../lib/entries/advanced.js';
+import { createProducer, ErrorCode } from '../../lib/index.js';
 
 // Planted values: if any of them shows up in an output, a secret leaked.
 const ACCESS_KEY = 'LTAI5tPlantedKeyId';

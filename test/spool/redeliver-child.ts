@@ -7,7 +7,8 @@
  * spooled, not) once every callback has run, and waits to be SIGKILLed. Never import it.
  */
 import { createInterface } from 'node:readline';
-import { createProducer, FileSpool, type RedeliverReport, type Spool } from '../../lib/index.js';
+import { FileSpool, type RedeliverReport, type Spool } from '../../lib/entries/spool.js';
+import { createProducer } from '../../lib/index.js';
 import { S3Spool } from '../../lib/spool/s3-spool.js';
 
 export interface RedeliverChildConfig {

@@ -11,7 +11,8 @@ import definition from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definiti
 import service from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import { describe, expect, it } from 'vitest';
 import { leanProtoIsCurrent } from '../../infra/build/lean-proto.js';
-import { ConfigError, ErrorCode, resolveConfig } from '../../lib/index.js';
+import { resolveConfig } from '../../lib/entries/advanced.js';
+import { ConfigError, ErrorCode } from '../../lib/index.js';
 import { classifyError } from '../../lib/producer/classify.js';
 import { BrokerStatusError, GrpcCallError, markRequestWritten } from '../../lib/transport/errors.js';
 import { RequestMetadata, requestDateTime } from '../../lib/transport/lean/metadata.js';

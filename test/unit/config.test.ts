@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ErrorCode, resolveConfig } from '../../lib/index.js';
+import { resolveConfig } from '../../lib/entries/advanced.js';
+import { ConfigError, ErrorCode } from '../../lib/index.js';
 
 describe('resolveConfig', () => {
   it('applies defaults: 3000 ms send timeout, 3 attempts, no credentials', () => {

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Transport } from '../../lib/entries/advanced.js';
 import {
   createProducer,
   ErrorCode,
   MessageValidationError,
   type PreparedMessage,
-  type Transport,
   validateMessage,
 } from '../../lib/index.js';
 import { hasControlCharacter, RESERVED_PROPERTY_NAMES } from '../../lib/message.js';

@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PACK_CONTENT_TYPE, type Transport } from '../../lib/entries/advanced.js';
 import {
   createProducer,
   ErrorCode,
   EventError,
   MessageValidationError,
-  PACK_CONTENT_TYPE,
   Packer,
   type PreparedMessage,
   type Producer,
-  type Transport,
   unpack,
 } from '../../lib/index.js';
 

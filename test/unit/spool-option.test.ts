@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProducer, ErrorCode, FileSpool, S3Spool } from '../../lib/index.js';
+import { FileSpool, S3Spool } from '../../lib/entries/spool.js';
+import { createProducer, ErrorCode } from '../../lib/index.js';
 
 const producers: ReturnType<typeof createProducer>[] = [];
 afterEach(async () => {
