@@ -1,111 +1,139 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { CONFIG_KEYS, type ProducerConfigOptions } from '../config.js';
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { CLIENT_OPTIONS, type Env, type ResolvedConfig } from '../config.js';
+import { given, integer, number } from '../options/kinds.js';
+import { defaultsOf, type OptionsOf, option, type ResolvedOf, resolveOptions } from '../options/schema.js';
 import { FileSpool } from '../spool/file-spool.js';
 import { S3Spool } from '../spool/s3-spool.js';
 import type { Spool } from '../spool/spool.js';
-import { IN_FLIGHT_DEFAULTS, type InFlightLimits } from './in-flight.js';
+import type { InFlightLimits } from './in-flight.js';
 import type { SendTracker } from './pending.js';
 import type { TransportFactory } from './transport.js';
 
-export interface ProducerOptions extends ProducerConfigOptions, InFlightLimits {
-  /** Powertools logger to write to. @default the library's shared logger */
-  logger?: Logger;
-  /**
-   * Where failed async sends are persisted for later delivery: a {@link Spool}, `true` for a
-   * {@link FileSpool} in its default directory, `{ dir }`, or `'s3://bucket/prefix'` for an
-   * {@link S3Spool} (AWS S3, or Alibaba Cloud OSS through its S3-compatible endpoint). Env
-   * `ROCKETMQ_SPOOL_URL` turns on the object spool, `ROCKETMQ_SPOOL_DIR` a file spool there.
-   * @default none: failures only reach the callback
-   */
-  spool?: Spool | boolean | { dir: string } | `s3://${string}`;
-  /** Replaces the transport; meant for fault-injection tests. @default the official client */
-  transportFactory?: TransportFactory;
-  /**
-   * How long before a drain's deadline open async sends are expired when there is a spool, so that the
-   * spool can make their records durable before the drain returns; the drain adds the time that
-   * expiring its open sends takes (measured) and the spool's own recent flush times when longer. Never
-   * more than three quarters of the time a drain has. Env `ROCKETMQ_SPOOL_RESERVE_MS`. @default 100
-   */
-  spoolReserveMs?: number;
-  /**
-   * Told of every async and oneway send while it is pending, e.g. to count it with the invocation that
-   * started it (see `drain({ sends })`). @default no tracking beyond the producer's own
-   */
-  track?: SendTracker;
+export type SpoolOption = Spool | boolean | { dir: string } | `s3://${string}`;
+
+function isSpoolOption(value: unknown): boolean {
+  if (typeof value === 'boolean') return true;
+  if (typeof value === 'string') return value.startsWith('s3://');
+  if (value === null || typeof value !== 'object') return false;
+  return 'append' in value || typeof (value as { dir?: unknown }).dir === 'string';
 }
 
-function positiveLimit(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      `${name} must be an integer ≥ 1, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-export const PRODUCER_KEYS = new Set([
-  ...CONFIG_KEYS,
-  'logger',
-  'spool',
-  'transportFactory',
-  'spoolReserveMs',
-  'maxInFlight',
-  'maxInFlightBytes',
-  'maxConcurrentSends',
-  'track',
-]);
-/**
- * Measured on a 2-core machine under load: 1,000 records encoded and durable in one flush in 10–30 ms,
- * 10,000 in 60–90 ms (most of it JSON encoding). 100 ms covers a burst of a few thousand with room.
- */
-export const DEFAULT_SPOOL_RESERVE_MS = 100;
-
-export function resolveSpool(option: ProducerOptions['spool']): Spool | undefined {
+/** A file spool or an object spool from the option, else from the environment, else none. */
+export function resolveSpool(option: SpoolOption | undefined, env: Env = process.env): Spool | undefined {
   if (option === undefined) {
     // Object storage outlives the instance: when both are set, it wins over a directory.
-    if (process.env.ROCKETMQ_SPOOL_URL) return new S3Spool();
-    return process.env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
+    if (env.ROCKETMQ_SPOOL_URL) return new S3Spool();
+    return env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
   }
   if (option === false) return undefined;
   if (option === true) return new FileSpool();
-  if (typeof option === 'string') {
-    if (!option.startsWith('s3://')) {
-      throw new RocketMQError(
-        ErrorCode.CONFIG_INVALID,
-        `spool must be a Spool, true, { dir } or 's3://bucket/prefix', got ${JSON.stringify(option)}`,
-      );
-    }
-    return new S3Spool({ url: option });
-  }
+  if (typeof option === 'string') return new S3Spool({ url: option });
   if ('append' in option) return option;
   return new FileSpool({ dir: option.dir });
 }
 
-export function resolveLimits(options: ProducerOptions): Required<InFlightLimits> {
-  return {
-    maxInFlight: positiveLimit(options.maxInFlight ?? IN_FLIGHT_DEFAULTS.maxInFlight, 'maxInFlight'),
-    maxInFlightBytes: positiveLimit(
-      options.maxInFlightBytes ?? IN_FLIGHT_DEFAULTS.maxInFlightBytes,
-      'maxInFlightBytes',
-    ),
-    maxConcurrentSends: positiveLimit(
-      options.maxConcurrentSends ?? IN_FLIGHT_DEFAULTS.maxConcurrentSends,
-      'maxConcurrentSends',
-    ),
-  };
+const fn = (value: unknown) => typeof value === 'function';
+
+/** The options of a producer beyond its client connection's. */
+export const PRODUCER_ONLY_OPTIONS = {
+  spool: option(given<SpoolOption>("a Spool, true, { dir } or 's3://bucket/prefix'", isSpoolOption), {
+    doc:
+      'Where failed async sends are persisted for later delivery: a `Spool`, `true` for a `FileSpool` in ' +
+      "its default directory (`<tmpdir>/rocketmq-serverless-spool`), `{ dir }`, or `'s3://bucket/prefix'` " +
+      'for an `S3Spool` (AWS S3, or Alibaba Cloud OSS through its S3-compatible endpoint). See [Spools](#spools).',
+    envDoc:
+      '`ROCKETMQ_SPOOL_URL=s3://bucket/prefix` turns on an object spool; else `ROCKETMQ_SPOOL_DIR` turns on a ' +
+      'file spool in that directory (it is also the directory for `spool: true`)',
+    defaultDoc: 'none: failures only reach the callback',
+    resolve: resolveSpool,
+  }),
+  spoolReserveMs: option(number(0), {
+    doc:
+      "How long before a drain's deadline open async sends are expired when there is a spool, so that the " +
+      'spool can make their records durable before the drain returns; the drain adds the time that ' +
+      "expiring its open sends takes (measured) and the spool's own recent flush times when longer. Never " +
+      'more than three quarters of the time a drain has. See [Lifecycle](#lifecycle).',
+    env: 'ROCKETMQ_SPOOL_RESERVE_MS',
+    // Measured on a 2-core machine under load: 1,000 records encoded and durable in one flush in 10–30 ms,
+    // 10,000 in 60–90 ms (most of it JSON encoding). 100 ms covers a burst of a few thousand with room.
+    default: 100,
+  }),
+  maxInFlight: option(integer(1), {
+    doc:
+      'Async and oneway sends handed to the transport and not settled yet. Past the bound (or ' +
+      '`maxInFlightBytes`), oneway sends are dropped and counted; async sends wait for room until their ' +
+      'deadline, then fail `IN_FLIGHT_FULL`.',
+    default: 10_000,
+  }),
+  maxInFlightBytes: option(integer(1), {
+    doc: 'The body bytes of those sends; a message larger than the bound alone still goes when nothing else is in flight.',
+    default: 64 * 1024 * 1024,
+  }),
+  maxConcurrentSends: option(integer(1), {
+    doc: 'Of those, how many calls may be on the wire at once; the others wait their turn, in order.',
+    default: 128,
+  }),
+  logger: option(
+    given<Logger>('a Powertools Logger', (value) => value !== null && typeof value === 'object'),
+    {
+      doc: 'Powertools logger to write to.',
+      envDoc: '`POWERTOOLS_LOG_LEVEL`, `POWERTOOLS_SERVICE_NAME`',
+      defaultDoc: "the library's shared Powertools logger, with secrets redacted",
+    },
+  ),
+  track: option(given<SendTracker>('a function', fn), {
+    doc:
+      'Told of every async and oneway send while it is pending, e.g. to count it with the invocation that ' +
+      'started it (see `drain({ sends })`).',
+    defaultDoc: "no tracking beyond the producer's own",
+  }),
+  transportFactory: option(given<TransportFactory>('a function', fn), {
+    doc: 'Replaces the transport; meant for fault-injection tests.',
+    defaultDoc: 'the transport `transport` names',
+  }),
+};
+
+/** Every producer option: its client connection's, then its own. */
+export const PRODUCER_OPTIONS = { ...CLIENT_OPTIONS, ...PRODUCER_ONLY_OPTIONS };
+
+/** The producer's options; doc text, bounds and defaults are in {@link PRODUCER_OPTIONS}. */
+export type ProducerOptions = OptionsOf<typeof PRODUCER_OPTIONS>;
+export type ProducerOnlyOptions = ResolvedOf<typeof PRODUCER_ONLY_OPTIONS>;
+
+/** The producer option keys, checked by the compiler against the options type. */
+export const PRODUCER_KEYS: ReadonlySet<keyof ProducerOptions> = new Set(
+  Object.keys(PRODUCER_OPTIONS) as (keyof ProducerOptions)[],
+);
+
+export const PRODUCER_DEFAULTS = defaultsOf(PRODUCER_ONLY_OPTIONS);
+export const DEFAULT_SPOOL_RESERVE_MS = PRODUCER_ONLY_OPTIONS.spoolReserveMs.default;
+
+/**
+ * Every producer option resolved at once: the client connection's (as {@link resolveConfig}) and the
+ * producer's own; unknown keys are rejected as `producer` options.
+ */
+export function resolveProducerOptions(
+  options: ProducerOptions = {},
+  env: Env = process.env,
+): { config: ResolvedConfig } & ProducerOnlyOptions {
+  const all = resolveOptions(PRODUCER_OPTIONS, options, env, 'producer');
+  const config = Object.fromEntries(
+    Object.keys(CLIENT_OPTIONS).map((key) => [key, all[key as keyof typeof all]]),
+  );
+  const own = Object.fromEntries(
+    Object.keys(PRODUCER_ONLY_OPTIONS).map((key) => [key, all[key as keyof typeof all]]),
+  );
+  return { config: config as ResolvedConfig, ...(own as ProducerOnlyOptions) };
 }
 
-export function resolveSpoolReserve(option: number | undefined): number {
-  const fromEnv = process.env.ROCKETMQ_SPOOL_RESERVE_MS;
-  const value =
-    option ?? (fromEnv === undefined || fromEnv === '' ? DEFAULT_SPOOL_RESERVE_MS : Number(fromEnv));
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      `spoolReserveMs (env ROCKETMQ_SPOOL_RESERVE_MS) must be a number of milliseconds ≥ 0, got ${JSON.stringify(option ?? fromEnv)}`,
-    );
-  }
-  return value;
+/** The in-flight bounds alone, with their defaults. */
+export function resolveLimits(options: InFlightLimits, env: Env = process.env): Required<InFlightLimits> {
+  const { maxInFlight, maxInFlightBytes, maxConcurrentSends } = PRODUCER_ONLY_OPTIONS;
+  return resolveOptions({ maxInFlight, maxInFlightBytes, maxConcurrentSends }, options, env, 'producer');
+}
+
+/** `spoolReserveMs` alone: the option, else `ROCKETMQ_SPOOL_RESERVE_MS`, else the default. */
+export function resolveSpoolReserve(option: number | undefined, env: Env = process.env): number {
+  const { spoolReserveMs } = PRODUCER_ONLY_OPTIONS;
+  return resolveOptions({ spoolReserveMs }, { spoolReserveMs: option }, env, 'producer').spoolReserveMs;
 }
