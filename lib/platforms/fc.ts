@@ -2,28 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { type Credentials, resolveCredentials } from '../config.js';
 import { ErrorCode, EventError } from '../errors.js';
-import { stopInstance } from '../lifecycle.js';
 import { getLogger } from '../log.js';
 import { settledBy } from '../producer/deadline.js';
-import type { ProducerOptions } from '../producer/producer.js';
-import { getProducer, hasOpenSharedProducer, shutdownSharedProducer } from '../producer/shared.js';
-import { runInvocation, runWithTraceparent } from '../trace-context.js';
+import type { Producer, ProducerOptions } from '../producer/producer.js';
+import { getProducer, hasOpenSharedProducer } from '../producer/shared.js';
 import {
   type Fc2HttpRequest,
   fromFc2HttpRequest,
   fromFcHttpEvent,
   HTTP_BODY_DEFAULTS,
-  type HttpRequest,
-  type HttpResponse,
   toFcHttpResponse,
 } from '../triggers/index.js';
 import {
-  createInvocation,
-  drainInvocation,
-  failedHttpResponse,
-  type Invocation,
-  invocationWindow,
-} from './invocation.js';
+  type HttpCore,
+  serveHttp,
+  serveInvocation,
+  sharedProducer,
+  startInvocation,
+  stopEverything,
+} from './core.js';
+import type { Invocation } from './invocation.js';
 
 /** The context Function Compute passes to handlers, initializers and preStop hooks (the fields we use). */
 export interface FcContext {
@@ -57,13 +55,13 @@ function contextCredentials(context: FcContext): Credentials | undefined {
 }
 
 /** The shared producer for this instance, on the context's credentials when nothing else provides any. */
-function producerFor(context: FcContext, options: FcHandlerOptions | undefined) {
+function producerFor(context: FcContext, options: FcHandlerOptions | undefined): Producer {
+  // The one precedence of credentials (options, then the environment); the context's come after both.
   const configured = resolveCredentials(options?.producer?.credentials, process.env);
   const fromContext = configured ? undefined : contextCredentials(context);
-  // Options count when the shared producer is created; later calls reuse it as it is.
-  const producer = hasOpenSharedProducer()
-    ? getProducer()
-    : getProducer(fromContext ? { ...options?.producer, credentials: fromContext } : options?.producer);
+  const producer = sharedProducer(
+    fromContext ? { ...options?.producer, credentials: fromContext } : options?.producer,
+  );
   // STS credentials rotate; a warm instance gets the new ones through the context.
   if (fromContext) producer.updateCredentials(fromContext);
   return producer;
@@ -73,26 +71,16 @@ function begin(context: FcContext, options: FcHandlerOptions | undefined): Invoc
   if (!context || typeof context !== 'object' || !context.function) {
     throw new EventError(ErrorCode.EVENT_INVALID, 'the FC context is missing or has no `function` field');
   }
-  const limitMs = Math.max(1, Number(context.function.timeout) || 3) * 1000;
   const requestId = context.requestId || randomUUID();
-  const keys = { requestId, functionName: context.function.name };
-  // The library's own lines go through the shared logger; the handler gets a child that keeps its
-  // request's keys even when the instance serves several requests at once.
-  getLogger().appendKeys(keys);
-  const logger = getLogger().createChild({ persistentKeys: keys });
-  return createInvocation({
+  const functionName = context.function.name;
+  return startInvocation({
     platform: 'fc',
     requestId,
-    functionName: context.function.name,
-    ...invocationWindow(limitMs),
+    functionName,
+    remainingMs: Math.max(1, Number(context.function.timeout) || 3) * 1000,
     producer: producerFor(context, options),
-    logger,
+    logKeys: { requestId, functionName },
   });
-}
-
-async function finish(invocation: Invocation): Promise<void> {
-  await drainInvocation(invocation);
-  getLogger().removeKeys(['requestId', 'functionName']);
 }
 
 /**
@@ -105,14 +93,10 @@ export function fcEventHandler<R>(
   options?: FcHandlerOptions,
 ): (event: unknown, context: FcContext) => Promise<R> {
   return (event, context) =>
-    runInvocation(async () => {
-      const invocation = begin(context, options);
-      try {
-        return await handler(event, invocation);
-      } finally {
-        await finish(invocation);
-      }
-    });
+    serveInvocation(
+      () => begin(context, options),
+      (invocation) => handler(event, invocation),
+    );
 }
 
 /** Reads an FC 2.0 request body without buffering more than `maxBytes + 1` bytes of it. */
@@ -154,44 +138,31 @@ export type FcHttpHandler = (
  *   with `response.setStatusCode / setHeader / send`.
  * Bad requests become 400/405/413 JSON answers; retryable broker failures 503 with `Retry-After`.
  */
-export function fcHttpHandler(
-  handler: (request: HttpRequest, invocation: Invocation) => Promise<HttpResponse>,
-  options?: FcHandlerOptions,
-): FcHttpHandler {
+export function fcHttpHandler(core: HttpCore, options?: FcHandlerOptions): FcHttpHandler {
   const maxBodyBytes = options?.maxBodyBytes ?? HTTP_BODY_DEFAULTS.maxBodyBytes;
-  const respond = async (
-    toRequest: () => Promise<HttpRequest>,
-    invocation: Invocation,
-  ): Promise<HttpResponse> => {
-    try {
-      const request = await toRequest();
-      return await runWithTraceparent(request.traceparent, () => handler(request, invocation));
-    } catch (error) {
-      return failedHttpResponse(error, invocation);
-    } finally {
-      await finish(invocation);
-    }
-  };
   // Each request is an invocation of its own: with instance concurrency, its drain covers its sends only.
-  return (first, second, third) => runInvocation(() => serve(first, second, third));
-  async function serve(first: unknown, second: unknown, third?: FcContext) {
+  return async (first, second, third) => {
     if (isFc2Response(second)) {
-      const invocation = begin(third as FcContext, options);
       const request = first as Fc2HttpRequest;
-      const response = await respond(
-        async () => fromFc2HttpRequest(request, await readBody(request, maxBodyBytes), { maxBodyBytes }),
-        invocation,
+      const read = async () =>
+        fromFc2HttpRequest(request, await readBody(request, maxBodyBytes), { maxBodyBytes });
+      const response = await serveInvocation(
+        () => begin(third as FcContext, options),
+        (invocation) => serveHttp(core, read, invocation),
       );
       second.setStatusCode(response.statusCode);
       for (const [name, value] of Object.entries(response.headers)) second.setHeader(name, value);
       second.send(response.body);
       return undefined;
     }
-    const invocation = begin(second as FcContext, options);
+    const read = () => fromFcHttpEvent(first as never, { maxBodyBytes });
     return toFcHttpResponse(
-      await respond(async () => fromFcHttpEvent(first as never, { maxBodyBytes }), invocation),
+      await serveInvocation(
+        () => begin(second as FcContext, options),
+        (invocation) => serveHttp(core, read, invocation),
+      ),
     );
-  }
+  };
 }
 
 /**
@@ -223,12 +194,12 @@ export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext
       const producer = getProducer();
       if (producer.spool) await redeliverBefore(producer, Date.now() + timeoutMs / 2);
     }
-    await Promise.all([stopInstance(deadline), shutdownSharedProducer({ deadline })]);
+    await stopEverything(deadline);
   };
 }
 
 /** Redelivers the spool until `deadline` at the latest; a failure is logged, never thrown. */
-async function redeliverBefore(producer: ReturnType<typeof getProducer>, deadline: number): Promise<void> {
+async function redeliverBefore(producer: Producer, deadline: number): Promise<void> {
   const redelivered = producer.redeliverSpool({ deadline }).catch((error: unknown) => {
     getLogger().error({
       message: 'spool redelivery before the instance stops failed; shutting the producer down anyway',

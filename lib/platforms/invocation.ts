@@ -1,7 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DrainResult, Producer } from '../producer/producer.js';
 import { currentInvocation } from '../trace-context.js';
-import { errorResponse, type HttpResponse } from '../triggers/index.js';
 
 /** What a function's platform-neutral core receives next to its input. */
 export interface Invocation {
@@ -66,15 +65,4 @@ export async function drainInvocation(invocation: Invocation): Promise<DrainResu
     invocation.logger.warn({ message: 'invocation ended with sends still open', ...result });
   }
   return result;
-}
-
-/**
- * The answer to an HTTP handler that threw: 4xx for bad requests, 503 for a broker worth retrying, 500
- * otherwise. Only server-side failures are logged; a bad request is the caller's, not ours.
- */
-export function failedHttpResponse(error: unknown, invocation: Invocation): HttpResponse {
-  const response = errorResponse(error);
-  if (response.statusCode >= 500)
-    invocation.logger.error({ message: 'HTTP handler failed', error: error as Error });
-  return response;
 }
