@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
-import { createProducer, Packer, type Producer, unpack } from '../../lib/index.js';
+import { describe, expect, it } from 'vitest';
+import { Packer, unpack } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { receiveAll, shutDownClientsAfterEach, startConsumer } from './support.js';
 
 const LIMIT = 64 * 1024;
 
-let broker: LocalBroker;
-let producer: Producer;
-beforeAll(async () => {
-  broker = await startLocalBroker({ maxBodySize: LIMIT, newGroupStart: 'oldest' });
-  producer = createProducer({ endpoints: broker.endpoint, maxBodyBytes: LIMIT });
-});
-afterAll(async () => {
-  await producer.shutdown({ timeoutMs: 5000 });
-  await broker.stop();
-});
+const fixture = useBroker({ maxBodySize: LIMIT });
 shutDownClientsAfterEach();
 
 describe('packs through the embedded broker', () => {
   it('a consumer gets every record back, in order, with its keys and properties, through unpack', async () => {
+    const producer = fixture.producerFor({ maxBodyBytes: LIMIT });
     const packer = new Packer(producer, { maxRecords: 50 });
     const sent = Array.from({ length: 120 }, (_, i) => ({
       body: { seq: i, text: `record ${i}` },
@@ -29,12 +21,12 @@ describe('packs through the embedded broker', () => {
     packer.close();
     await producer.drain();
     // 120 records in 50-record packs: three messages, each with one id and one tag.
-    const stored = broker.messages('metrics').filter((message) => message.tag === 'roundtrip');
+    const stored = fixture.broker.messages('metrics').filter((message) => message.tag === 'roundtrip');
     expect(stored.map((message) => message.properties['pack-records'])).toEqual(['50', '50', '20']);
     expect(new Set(stored.map((message) => message.messageId)).size).toBe(3);
     expect(stored[0]?.keys.slice(0, 3)).toEqual(['K_0', 'K_1', 'K_2']);
 
-    const consumer = await startConsumer(broker, 'pack-reader', { metrics: 'roundtrip' });
+    const consumer = await startConsumer(fixture.broker, 'pack-reader', { metrics: 'roundtrip' });
     const views = await receiveAll(consumer, 3);
     const records = views
       .flatMap((view) =>
@@ -57,19 +49,20 @@ describe('packs through the embedded broker', () => {
   });
 
   it('a pack filled to exactly the body limit is stored whole; the next record starts a new pack', async () => {
+    const producer = fixture.producerFor({ maxBodyBytes: LIMIT });
     const packer = new Packer(producer, { maxBytes: LIMIT, maxRecords: 10_000 });
     // 64 records of 1016 bytes plus 8 bytes of framing each: exactly 64 KiB.
     for (let i = 0; i < 64; i++) packer.add('logs', { body: Buffer.alloc(1016, i) }, { tag: 'at-limit' });
     packer.add('logs', { body: Buffer.from('next pack') }, { tag: 'at-limit' });
     packer.close();
     await producer.drain();
-    const stored = broker.messages('logs').filter((message) => message.tag === 'at-limit');
+    const stored = fixture.broker.messages('logs').filter((message) => message.tag === 'at-limit');
     // Two oneway sends in flight together: they may be stored in either order.
     expect(stored.map((message) => message.body.length).sort((a, b) => b - a)).toEqual([
       LIMIT,
       'next pack'.length,
     ]);
-    expect(broker.stats().rejectedSends).toBe(0);
+    expect(fixture.broker.stats().rejectedSends).toBe(0);
     const full = stored.find((message) => message.body.length === LIMIT);
     const next = stored.find((message) => message.body.length !== LIMIT);
     const records = unpack({ body: full?.body ?? Buffer.alloc(0), properties: full?.properties });

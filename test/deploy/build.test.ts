@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildReport } from '../../infra/build/report.js';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { type CliRun, runTs } from './support/run-cli.js';
 import { readZip } from './support/zip-reader.js';
 
@@ -161,18 +161,16 @@ describe('npm run build', () => {
 });
 
 describe('a bundle runs on its own', () => {
-  let broker: LocalBroker;
+  const fixture = useBroker();
   let lonely: string;
 
   beforeAll(async () => {
-    broker = await startLocalBroker();
     // An empty folder outside the repository: no node_modules anywhere above it.
     lonely = await mkdtemp(join(tmpdir(), 'rocketmq-lonely-'));
     await copyFile(dist('fc', 'order-confirmation', 'index.js'), join(lonely, 'index.js'));
     await copyFile(dist('aws', 'order-confirmation', 'index.mjs'), join(lonely, 'index.mjs'));
   });
   afterAll(async () => {
-    await broker.stop();
     await rm(lonely, { recursive: true, force: true });
   });
 
@@ -180,7 +178,7 @@ describe('a bundle runs on its own', () => {
     const run = await runTs(
       'test/deploy/support/run-bundle.ts',
       [platform, join(lonely, file), join(ROOT, event), ...(shape ? [shape] : [])],
-      { ROCKETMQ_ENDPOINTS: broker.endpoint, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      { ROCKETMQ_ENDPOINTS: fixture.broker.endpoint, POWERTOOLS_LOG_LEVEL: 'SILENT' },
       { cwd: lonely },
     );
     expect(run.code, run.stderr).toBe(0);
@@ -196,7 +194,7 @@ describe('a bundle runs on its own', () => {
     expect(result.statusCode).toBe(200);
     const { messageId, topic } = JSON.parse(result.body);
     expect(topic).toBe('orders');
-    const stored = broker.messages('orders').find((message) => message.messageId === messageId);
+    const stored = fixture.broker.messages('orders').find((message) => message.messageId === messageId);
     expect(stored?.keys).toEqual(['ORDERID_1001']);
     expect(JSON.parse(stored?.body.toString() ?? '{}')).toMatchObject({ orderId: '1001' });
   });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../infra/build/bundle.js';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { runTs } from './support/run-cli.js';
 
 /** A function that only sends, bundled for the lean transport, carries none of the official client. */
@@ -17,13 +17,12 @@ const OFFICIAL_PACKAGES =
 const official = (metafile: Metafile) =>
   Object.keys(metafile.inputs).filter((input) => OFFICIAL_PACKAGES.test(input.replaceAll('\\', '/')));
 
+const fixture = useBroker();
 let outDir: string;
-let broker: LocalBroker;
 const built: Record<string, { metafile: Metafile; outFile: string }> = {};
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'rocketmq-transport-bundle-'));
-  broker = await startLocalBroker();
   const jobs = [
     ['fc-lean', 'fc.ts', 'index.js', 'cjs', 'lean'],
     ['aws-lean', 'aws.ts', 'index.mjs', 'esm', 'lean'],
@@ -42,7 +41,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await broker.stop();
   await rm(outDir, { recursive: true, force: true });
 });
 
@@ -71,7 +69,7 @@ describe('order-confirmation bundled for the lean transport', () => {
         'test/deploy/support/run-bundle.ts',
         ['fc', join(lonely, 'index.js'), join(ROOT, 'events/fc/http-order.json')],
         {
-          ROCKETMQ_ENDPOINTS: broker.endpoint,
+          ROCKETMQ_ENDPOINTS: fixture.broker.endpoint,
           ROCKETMQ_TRANSPORT: transport,
           POWERTOOLS_LOG_LEVEL: logLevel,
         },
@@ -89,7 +87,7 @@ describe('order-confirmation bundled for the lean transport', () => {
     const result = JSON.parse(run.stdout) as { statusCode: number; body: string };
     expect(result.statusCode).toBe(200);
     const { messageId } = JSON.parse(result.body);
-    expect(broker.messages('orders').some((message) => message.messageId === messageId)).toBe(true);
+    expect(fixture.broker.messages('orders').some((message) => message.messageId === messageId)).toBe(true);
   });
 
   it('asked for the official transport, it says the client was left out of the bundle', async () => {

@@ -2,19 +2,12 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
 import { unpack } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { readBack } from '../support/consumer.js';
 
-let broker: LocalBroker;
-
-beforeAll(async () => {
-  // readBack() uses a fresh consumer group for messages sent before it: the broker's `oldest` start.
-  broker = await startLocalBroker({ newGroupStart: 'oldest' });
-});
-afterAll(async () => {
-  await broker.stop();
-});
+// readBack() uses a fresh consumer group for messages sent before it: the fixture's `oldest` start.
+const fixture = useBroker();
 
 interface Run {
   code: number;
@@ -28,7 +21,12 @@ function invoke(args: string[], env: Record<string, string> = {}): Promise<Run> 
       process.execPath,
       ['--import', 'tsx', 'infra/invoke.ts', ...args],
       {
-        env: { ...process.env, ROCKETMQ_ENDPOINTS: broker.endpoint, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
+        env: {
+          ...process.env,
+          ROCKETMQ_ENDPOINTS: fixture.broker.endpoint,
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          ...env,
+        },
         timeout: 30_000,
       },
       (error, stdout, stderr) => {
@@ -46,7 +44,7 @@ function npmInvoke(args: string[]): Promise<Run> {
     execFile(
       'npm',
       ['run', '-s', 'invoke', '--', ...args],
-      { env: { ...process.env, ROCKETMQ_ENDPOINTS: broker.endpoint }, timeout: 30_000 },
+      { env: { ...process.env, ROCKETMQ_ENDPOINTS: fixture.broker.endpoint }, timeout: 30_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -70,7 +68,7 @@ describe('order-confirmation', () => {
     expect(result.statusCode).toBe(200);
     const { messageId, topic } = httpBody(run);
     expect(topic).toBe('orders');
-    const received = await readBack(broker.endpoint, 'orders', (ms) =>
+    const received = await readBack(fixture.broker.endpoint, 'orders', (ms) =>
       ms.some((m) => m.messageId === messageId),
     );
     const message = received.find((m) => m.messageId === messageId);
@@ -82,7 +80,7 @@ describe('order-confirmation', () => {
   });
 
   it('a bad order answers 400 with a JSON error, sends nothing; exit 0 as the handler answered, 1 with --fail-on-http-error', async () => {
-    const before = broker.stats().sendMessageCalls;
+    const before = fixture.broker.stats().sendMessageCalls;
     const strict = await invoke([
       '-f',
       'order-confirmation',
@@ -96,7 +94,7 @@ describe('order-confirmation', () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).statusCode).toBe(400);
     expect(httpBody(run)).toMatchObject({ error: { code: 'EVENT_INVALID' } });
-    expect(broker.stats().sendMessageCalls).toBe(before);
+    expect(fixture.broker.stats().sendMessageCalls).toBe(before);
   });
 
   it('an unreachable broker answers 503 with Retry-After within the function timeout', async () => {
@@ -124,11 +122,11 @@ describe('object-fanout', () => {
     ['fc', ['-p', 'events/fc/oss-put.json']],
     ['aws', ['-p', 'events/aws/s3-put.json', '--platform', 'aws']],
   ])('%s: one async message per object, all drained before the result', async (_name, args) => {
-    const before = broker.messages('object-events').length;
+    const before = fixture.broker.messages('object-events').length;
     const run = await invoke(['-f', 'object-fanout', ...args]);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ sent: 3, failed: 0, spooled: 0 });
-    const stored = broker.messages('object-events').slice(before);
+    const stored = fixture.broker.messages('object-events').slice(before);
     expect(stored).toHaveLength(3);
     expect(stored.every((m) => m.tag?.startsWith('ObjectCreated:'))).toBe(true);
     expect(stored.every((m) => /^[^\s]+\/[^\s]+$/.test(m.keys[0] ?? ''))).toBe(true);
@@ -148,12 +146,12 @@ describe('metrics-reporter', () => {
     ['fc', ['-p', 'events/fc/timer.json']],
     ['aws', ['-p', 'events/aws/schedule.json', '--platform', 'aws']],
   ])('%s: the data points packed oneway, one message per tag', async (_name, args) => {
-    const before = broker.messages('metrics').length;
+    const before = fixture.broker.messages('metrics').length;
     const run = await invoke(['-f', 'metrics-reporter', ...args]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.reported).toBeGreaterThan(10);
-    const stored = broker.messages('metrics').slice(before);
+    const stored = fixture.broker.messages('metrics').slice(before);
     // Process and producer points (and the payload's gauges, if any): one pack per tag.
     expect(stored).toHaveLength(result.messages);
     expect(stored.length).toBeLessThan(result.reported);
@@ -253,7 +251,7 @@ describe('every sample event', () => {
     const result = JSON.parse(run.stdout);
     expect(result.statusCode).toBe(200);
     const { messageId } = JSON.parse(result.body);
-    expect(broker.messages('orders').some((m) => m.messageId === messageId)).toBe(true);
+    expect(fixture.broker.messages('orders').some((m) => m.messageId === messageId)).toBe(true);
   });
 });
 

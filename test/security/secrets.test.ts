@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/entries/advanced.js';
 import { createProducer, ErrorCode } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
 // Planted values: if any of them shows up in an output, a secret leaked.
 const ACCESS_KEY = 'LTAI5tPlantedKeyId';
@@ -34,19 +34,13 @@ function describeError(error: unknown): string {
   ].join('\n');
 }
 
-let broker: LocalBroker;
-beforeAll(async () => {
-  broker = await startLocalBroker({ credentials: { [ACCESS_KEY]: SECRET } });
-});
-afterAll(async () => {
-  await broker.stop();
-});
+const fixture = useBroker({ credentials: { [ACCESS_KEY]: SECRET } });
 
 describe('secrets stay secret', () => {
   it('a producer signing with STS credentials sends, and nothing it logs, throws or counts holds a secret', async () => {
     const logger = new CapturingLogger({ logLevel: 'DEBUG' });
     const producer = createProducer({
-      endpoints: broker.endpoint,
+      endpoints: fixture.broker.endpoint,
       credentials: { accessKeyId: ACCESS_KEY, accessKeySecret: SECRET, securityToken: TOKEN },
       logger,
     });
@@ -67,14 +61,14 @@ describe('secrets stay secret', () => {
   it('a wrong secret fails with UNAUTHORIZED at once, without the secret in the error or the logs', async () => {
     const logger = new CapturingLogger({ logLevel: 'DEBUG' });
     const producer = createProducer({
-      endpoints: broker.endpoint,
+      endpoints: fixture.broker.endpoint,
       credentials: { accessKeyId: ACCESS_KEY, accessKeySecret: WRONG_SECRET },
       logger,
     });
-    const before = broker.stats().sendMessageCalls;
+    const before = fixture.broker.stats().sendMessageCalls;
     const error = await producer.send({ topic: 'orders', body: 'x' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ErrorCode.UNAUTHORIZED, retryable: false, attempts: 1 });
-    expect(broker.stats().sendMessageCalls - before).toBeLessThanOrEqual(1);
+    expect(fixture.broker.stats().sendMessageCalls - before).toBeLessThanOrEqual(1);
     expectNoSecret(describeError(error));
     await producer.shutdown();
     expectNoSecret(logger.lines.join('\n'));
@@ -124,7 +118,7 @@ describe('secrets stay secret', () => {
           {
             env: {
               ...process.env,
-              ROCKETMQ_ENDPOINTS: broker.endpoint,
+              ROCKETMQ_ENDPOINTS: fixture.broker.endpoint,
               ALIBABA_CLOUD_ACCESS_KEY_ID: ACCESS_KEY,
               ALIBABA_CLOUD_ACCESS_KEY_SECRET: secret,
               ALIBABA_CLOUD_SECURITY_TOKEN: TOKEN,
