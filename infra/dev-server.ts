@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { shutdownSharedProducer } from '../lib/index.js';
 import type { FcHttpResponse } from '../lib/triggers/index.js';
 import { UsageError } from './cli.js';
+import { CONSOLE_ROUTES, DevConsole } from './dev-console/index.js';
 import { DEV_SPOOL_ROUTES, devSpoolRoute } from './dev-spool.js';
 import { FUNCTIONS_DIR, fcContext, fcHttpEventFrom, loadFunction } from './emulate.js';
 import { type LocalBroker, type StoredMessage, startLocalBroker } from './local-broker/index.js';
@@ -93,6 +94,7 @@ const DEV_ROUTES: Record<string, string> = {
   '/_dev/timer': 'POST',
   '/_dev/messages': 'GET',
   ...DEV_SPOOL_ROUTES,
+  ...CONSOLE_ROUTES,
 };
 
 function tailLine(message: StoredMessage): string {
@@ -108,9 +110,11 @@ function sendJson(response: ServerResponse, status: number, value: unknown): voi
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   let broker: LocalBroker | undefined;
+  // The console reads each stored message once the broker says it stored one.
+  let onStored: (line: string) => void = () => {};
   if (!process.env.ROCKETMQ_ENDPOINTS) {
     try {
-      broker = await startLocalBroker({ port: options.brokerPort });
+      broker = await startLocalBroker({ port: options.brokerPort, log: (line) => onStored(line) });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       throw new UsageError(
@@ -120,6 +124,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     process.env.ROCKETMQ_ENDPOINTS = broker.endpoint;
   }
   const manifests = await readManifests();
+  const devConsole = await DevConsole.start({
+    manifests,
+    eventsDir: EVENTS_DIR,
+    embedded: broker !== undefined,
+    endpoint: process.env.ROCKETMQ_ENDPOINTS ?? '',
+  });
+  if (broker) {
+    devConsole.attachBroker(broker);
+    onStored = devConsole.onBrokerLine;
+  }
   const load = (kind: FunctionManifest['trigger']) =>
     Promise.all(
       manifests
@@ -147,10 +161,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 
   type Loaded = (typeof httpFunctions)[number];
-  const runEvent = async ({ manifest, module }: Loaded, event: unknown) => {
-    const result = await module.handler(
-      Buffer.from(JSON.stringify(event)),
-      fcContext(manifest.name, manifest.timeout),
+  const runEvent = async (
+    { manifest, module }: Loaded,
+    event: unknown,
+    seen: { trigger: string; source: string; sample: string | null },
+  ) => {
+    const result = await devConsole.invoke({ functionName: manifest.name, platform: 'fc', ...seen }, () =>
+      module.handler(Buffer.from(JSON.stringify(event)), fcContext(manifest.name, manifest.timeout)),
     );
     tail();
     return result;
@@ -165,7 +182,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     return found;
   };
 
-  const fireTimer = async (fn: Loaded, payload?: string) => {
+  const fireTimer = async (fn: Loaded, source: string, payload?: string) => {
     const sample = JSON.parse(await readFile(join(EVENTS_DIR, 'fc', 'timer.json'), 'utf8'));
     const trigger = fn.manifest.fc.triggers.find((t) => t.type === 'timer');
     const event = {
@@ -174,7 +191,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       triggerTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       payload: payload ?? (trigger?.type === 'timer' ? trigger.payload : undefined) ?? sample.payload,
     };
-    return runEvent(fn, event);
+    return runEvent(fn, event, { trigger: 'timer', source, sample: 'fc/timer.json' });
   };
 
   const route = async (request: IncomingMessage, response: ServerResponse) => {
@@ -201,11 +218,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const fn = pick(objectFunctions, url, 'object');
       if (!fn) throw new NotFound('no function has an object trigger');
       servedBy = fn.manifest.name;
-      const event =
-        body.length > 0
-          ? parseJsonBody(body, 'the OSS event')
-          : JSON.parse(await readFile(join(EVENTS_DIR, 'fc', 'oss-put.json'), 'utf8'));
-      return sendJson(response, 200, await runEvent(fn, event));
+      const posted = body.length > 0;
+      const event = posted
+        ? parseJsonBody(body, 'the OSS event')
+        : JSON.parse(await readFile(join(EVENTS_DIR, 'fc', 'oss-put.json'), 'utf8'));
+      const seen = { trigger: 'object', source: 'POST /_dev/oss', sample: posted ? null : 'fc/oss-put.json' };
+      return sendJson(response, 200, await runEvent(fn, event, seen));
     }
     if (url.pathname === '/_dev/timer' && request.method === 'POST') {
       const fn = pick(timerFunctions, url, 'timer');
@@ -216,9 +234,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       return sendJson(
         response,
         200,
-        await fireTimer(fn, body.length > 0 ? body.toString('utf8') : undefined),
+        await fireTimer(fn, 'POST /_dev/timer', body.length > 0 ? body.toString('utf8') : undefined),
       );
     }
+    if (await devConsole.route(url, request, response)) return;
     const spoolAnswer = await devSpoolRoute(url, broker);
     if (spoolAnswer !== undefined) return sendJson(response, 200, spoolAnswer);
     if (url.pathname === '/_dev/messages' && request.method === 'GET') {
@@ -244,9 +263,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       throw new NotFound(`no function serves ${url.pathname} (HTTP functions serve: ${paths})`);
     }
     servedBy = served.manifest.name;
-    const answer = (await served.module.handler(
-      fcHttpEventFrom(request, body),
-      fcContext(served.manifest.name, served.manifest.timeout),
+    const answer = (await devConsole.invoke(
+      {
+        functionName: served.manifest.name,
+        platform: 'fc',
+        trigger: 'http',
+        source: `${request.method} ${url.pathname}`,
+        sample: null,
+      },
+      () =>
+        served.module.handler(
+          fcHttpEventFrom(request, body),
+          fcContext(served.manifest.name, served.manifest.timeout),
+        ),
     )) as FcHttpResponse;
     tail();
     response.writeHead(answer.statusCode, answer.headers);
@@ -282,6 +311,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   try {
     await once(server, 'listening');
   } catch (error) {
+    devConsole.close();
     await broker?.stop();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new UsageError(`port ${options.port} is in use; pick another with --port (0 = any free port)`);
@@ -293,14 +323,19 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   // RocketMQ triggers (order-fulfilment on orders) run against the embedded broker only.
   const rocketmqTriggers: ConfiguredTriggers | undefined = broker
-    ? await startConfiguredTriggers({ endpoint: broker.endpoint, print: options.print, afterDelivery: tail })
+    ? await startConfiguredTriggers({
+        endpoint: broker.endpoint,
+        print: options.print,
+        afterDelivery: tail,
+        around: (name, event, call) => devConsole.invokeByTrigger(name, event, call),
+      })
     : undefined;
 
   const timer =
     options.timerIntervalSeconds > 0
       ? setInterval(() => {
           for (const fn of timerFunctions) {
-            fireTimer(fn).catch((error: unknown) =>
+            fireTimer(fn, 'timer tick').catch((error: unknown) =>
               options.print(`  ${fn.manifest.name} failed: ${(error as Error).message}`),
             );
           }
@@ -312,6 +347,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '',
       `rocketmq-serverless dev server — broker ${process.env.ROCKETMQ_ENDPOINTS}${broker ? ' (embedded)' : ''}`,
       `listening on ${url}`,
+      `console: ${url}/_dev/`,
       '',
       'Try:',
       `  curl -s -X POST ${url}/orders -H 'content-type: application/json' \\`,
@@ -340,6 +376,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const graceMs = closeOptions.graceMs ?? STOP_GRACE_MS;
       if (timer) clearInterval(timer);
       stopping = true;
+      // Its event streams stay open for as long as a page is: they are ended, not waited for.
+      devConsole.close();
       // No new connections; idle kept-alive ones close now, busy ones once their answer is written.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

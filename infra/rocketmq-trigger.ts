@@ -191,6 +191,8 @@ export async function startConfiguredTriggers(options: {
   print: (line: string) => void;
   afterDelivery: () => void;
   retryDelayMs?: number;
+  /** Wraps each call of a function (the dev console records it). @default calls it */
+  around?: (functionName: string, event: Buffer, call: () => Promise<unknown>) => Promise<unknown>;
 }): Promise<ConfiguredTriggers> {
   const { readConfigFile, resolveConfig, triggersOf } = await import('./fc/config.js');
   const { fcContext, loadFunction } = await import('./emulate.js');
@@ -214,7 +216,10 @@ export async function startConfiguredTriggers(options: {
             endpoint: options.endpoint,
             region: context.region ?? 'cn-hangzhou',
             accountId: context.accountId ?? '1234567890123456',
-            invoke: (event) => module.handler(event, fcContext(name, fn.timeout)),
+            invoke: (event) => {
+              const call = () => module.handler(event, fcContext(name, fn.timeout));
+              return options.around ? options.around(name, event, call) : call();
+            },
             report: (line) => {
               options.print(line);
               options.afterDelivery();
