@@ -1,13 +1,34 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ConfigError, ErrorCode, isRocketMQError, RocketMQError } from '../errors.js';
-import { getLogger } from '../log.js';
-import type { Message } from '../message.js';
-import type { Producer } from '../producer/producer.js';
-import { getProducer } from '../producer/shared.js';
-import { runWithTraceparent } from '../trace-context.js';
+import { ConfigError } from '../errors.js';
 import { BatchFailedError } from './errors.js';
+import { errorText, forwardFailures, RETRY_PROPERTIES } from './forward.js';
+import {
+  type MessageHandler,
+  type MessageOutcome,
+  type ProcessReport,
+  type Slot,
+  summarise,
+} from './outcome.js';
+import { type ProcessOptions, resolveProcessOptions } from './process-options.js';
 import type { ReceivedMessage } from './received.js';
+import { runHandlers } from './run-handlers.js';
 import { countOutcomes } from './stats.js';
+
+export { RETRY_PROPERTIES } from './forward.js';
+export type {
+  HandlerContext,
+  MessageHandler,
+  MessageOutcome,
+  OutcomeStatus,
+  ProcessReport,
+} from './outcome.js';
+export {
+  checkProcessOptions,
+  type FailurePolicy,
+  PROCESS_DEFAULTS,
+  PROCESS_OPTION_NAMES,
+  type ProcessOptions,
+} from './process-options.js';
 
 /**
  * Runs a per-message handler over a batch of received messages and reports one outcome per message.
@@ -25,171 +46,10 @@ import { countOutcomes } from './stats.js';
  *   - `'retry-topic'`: each failed message is sent (sync) to `retryTopic` with its attempt count and the
  *     error in properties; once `maxAttempts` is reached, to `deadLetterTopic`. The batch then counts as
  *     handled; only a forward that fails throws.
+ *
+ * The steps are modules of their own: options (`process-options.ts`), running the handlers
+ * (`run-handlers.ts`), forwarding failures (`forward.ts`).
  */
-
-export type FailurePolicy = 'throw' | 'retry-topic';
-
-export type OutcomeStatus = 'processed' | 'failed' | 'retried' | 'dead-lettered' | 'duplicate';
-
-export interface HandlerContext {
-  /** This message's attempt: 1 on first processing, counted through the retry topic. */
-  attempt: number;
-  /** Epoch ms by which the handler must be done. */
-  deadline: number;
-  /** Aborts when the handler's time is up. */
-  signal: AbortSignal;
-}
-
-export type MessageHandler<R> = (message: ReceivedMessage, context: HandlerContext) => Promise<R> | R;
-
-export interface MessageOutcome<R> {
-  message: ReceivedMessage;
-  status: OutcomeStatus;
-  attempt: number;
-  result?: R;
-  error?: unknown;
-  /** Where a retried or dead-lettered message went, with the id the broker gave it. */
-  forwardedTo?: { topic: string; messageId: string };
-}
-
-export interface ProcessReport<R> {
-  outcomes: MessageOutcome<R>[];
-  processed: number;
-  failed: number;
-  retried: number;
-  deadLettered: number;
-  duplicates: number;
-}
-
-export interface ProcessOptions {
-  /** Epoch ms by which everything, forwarding included, must be done: usually `invocation.deadline`. */
-  deadline: number;
-  /** Messages handled at once. @default 1 (one after another) */
-  concurrency?: number;
-  /** @default 'throw' */
-  failurePolicy?: FailurePolicy;
-  /** `'retry-topic'` only: where failed messages go for another attempt. */
-  retryTopic?: string;
-  /** `'retry-topic'` only: where messages go after `maxAttempts`. */
-  deadLetterTopic?: string;
-  /** `'retry-topic'` only: attempts, the first included, before a message is dead-lettered. @default 3 */
-  maxAttempts?: number;
-  /**
-   * `'retry-topic'` only: milliseconds before `deadline` kept for forwarding failed messages.
-   * @default a quarter of the time left, at most 1000
-   */
-  reserveMs?: number;
-  /** The producer forwards go through. @default getProducer() */
-  producer?: Producer;
-  /** @default getLogger() */
-  logger?: Logger;
-}
-
-/** User properties a forwarded message carries; names use only characters every broker accepts. */
-export const RETRY_PROPERTIES = Object.freeze({
-  /** Attempts made so far. */
-  attempt: 'consume.attempt',
-  /** The last failure's message (at most 1 KiB). */
-  error: 'consume.error',
-  /** The last failure's code, when it had one. */
-  errorCode: 'consume.errorCode',
-  originalTopic: 'consume.originalTopic',
-  originalMessageId: 'consume.originalMessageId',
-});
-
-export const PROCESS_DEFAULTS = Object.freeze({
-  concurrency: 1,
-  failurePolicy: 'throw' as FailurePolicy,
-  maxAttempts: 3,
-  maxReserveMs: 1000,
-});
-
-/** The options of `processMessages` that callers such as `pollMessages` pass through as they are. */
-export const PROCESS_OPTION_NAMES = [
-  'concurrency',
-  'failurePolicy',
-  'retryTopic',
-  'deadLetterTopic',
-  'maxAttempts',
-  'reserveMs',
-  'producer',
-  'logger',
-] as const;
-
-const OPTION_KEYS = new Set(['deadline', ...PROCESS_OPTION_NAMES]);
-const MAX_ERROR_TEXT = 1024;
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-interface Resolved {
-  deadline: number;
-  handlerDeadline: number;
-  concurrency: number;
-  policy: FailurePolicy;
-  retryTopic: string;
-  deadLetterTopic: string;
-  maxAttempts: number;
-  producer: () => Producer;
-  logger: Logger;
-}
-
-function positive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(`processMessages: ${name} must be a whole number ≥ 1`, { field: name });
-  }
-  return value;
-}
-
-function resolveOptions(options: ProcessOptions, now: number): Resolved {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('processMessages: options with a deadline are required');
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key))
-      throw new ConfigError(`processMessages: unknown option "${key}"`, { field: key });
-  }
-  const { deadline } = options;
-  if (typeof deadline !== 'number' || !Number.isFinite(deadline)) {
-    throw new ConfigError('processMessages: deadline (epoch ms) is required', { field: 'deadline' });
-  }
-  const policy = options.failurePolicy ?? PROCESS_DEFAULTS.failurePolicy;
-  if (policy !== 'throw' && policy !== 'retry-topic') {
-    throw new ConfigError('processMessages: failurePolicy must be "throw" or "retry-topic"', {
-      field: 'failurePolicy',
-    });
-  }
-  let reserveMs = 0;
-  if (policy === 'retry-topic') {
-    for (const name of ['retryTopic', 'deadLetterTopic'] as const) {
-      if (typeof options[name] !== 'string' || options[name] === '') {
-        throw new ConfigError(`processMessages: ${name} is required with failurePolicy "retry-topic"`, {
-          field: name,
-        });
-      }
-    }
-    reserveMs =
-      options.reserveMs ?? Math.min(PROCESS_DEFAULTS.maxReserveMs, Math.max(0, (deadline - now) / 4));
-    if (typeof reserveMs !== 'number' || !Number.isFinite(reserveMs) || reserveMs < 0) {
-      throw new ConfigError('processMessages: reserveMs must be a number ≥ 0', { field: 'reserveMs' });
-    }
-  }
-  const given = options.producer;
-  return {
-    deadline,
-    handlerDeadline: deadline - reserveMs,
-    concurrency: positive(options.concurrency ?? PROCESS_DEFAULTS.concurrency, 'concurrency'),
-    policy,
-    retryTopic: options.retryTopic ?? '',
-    deadLetterTopic: options.deadLetterTopic ?? '',
-    maxAttempts: positive(options.maxAttempts ?? PROCESS_DEFAULTS.maxAttempts, 'maxAttempts'),
-    producer: () => given ?? getProducer(),
-    logger: options.logger ?? getLogger(),
-  };
-}
-
-/** Throws the ConfigError `processMessages` would throw for these options, before any work. */
-export function checkProcessOptions(options: ProcessOptions): void {
-  resolveOptions(options, Date.now());
-}
 
 /** Attempts already made, as the retry topic's counter says; 0 for a message that never failed. */
 function previousAttempts(message: ReceivedMessage): number {
@@ -202,219 +62,6 @@ function previousAttempts(message: ReceivedMessage): number {
 function identity(message: ReceivedMessage): string | undefined {
   if (message.messageId === undefined) return undefined;
   return message.pack ? `${message.messageId}#${message.pack.index}` : message.messageId;
-}
-
-class TimeoutError extends RocketMQError {
-  override readonly name: string = 'TimeoutError';
-}
-
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
-}
-
-type RunResult<R> = { ok: true; result: R } | { ok: false; error: unknown };
-const LATE = Symbol('late');
-
-/**
- * The batch's handler deadline: one timer and one abort signal for every handler of the batch (they
- * share the deadline), and a promise that settles when it passes.
- */
-function deadlineWatch(deadline: number) {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<typeof LATE>((resolve) => {
-    timer = setTimeout(
-      () => {
-        controller.abort(
-          new TimeoutError(ErrorCode.TIMEOUT, 'the handler did not finish before the deadline'),
-        );
-        resolve(LATE);
-      },
-      // setTimeout fires at once past 2^31 - 1 ms; a deadline that far away is as good as none.
-      Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())),
-    );
-  });
-  return { signal: controller.signal, expired, stop: () => clearTimeout(timer) };
-}
-
-/** Runs one handler, settled by its own result or by the handler deadline, whichever comes first. */
-async function runOne<R>(
-  message: ReceivedMessage,
-  handler: MessageHandler<R>,
-  attempt: number,
-  deadline: number,
-  watch: ReturnType<typeof deadlineWatch>,
-): Promise<RunResult<R>> {
-  const run = (async (): Promise<RunResult<R>> => {
-    try {
-      const result = await runWithTraceparent(message.traceparent, () =>
-        handler(message, { attempt, deadline, signal: watch.signal }),
-      );
-      return { ok: true, result };
-    } catch (error) {
-      return { ok: false, error };
-    }
-  })();
-  const outcome = await Promise.race([run, watch.expired]);
-  if (outcome !== LATE) return outcome;
-  return {
-    ok: false,
-    error: new TimeoutError(ErrorCode.TIMEOUT, 'the handler did not finish before the deadline', {
-      topic: message.topic,
-      ...(message.messageId !== undefined && { messageId: message.messageId }),
-    }),
-  };
-}
-
-function notStarted(message: ReceivedMessage, why: string): RocketMQError {
-  return new TimeoutError(ErrorCode.TIMEOUT, why, {
-    topic: message.topic,
-    ...(message.messageId !== undefined && { messageId: message.messageId }),
-  });
-}
-
-interface Slot<R> {
-  message: ReceivedMessage;
-  attempt: number;
-  outcome?: MessageOutcome<R>;
-  /** Failed without running (deadline, earlier failure in its group): the attempt is not used up. */
-  spared?: boolean;
-}
-
-/** Runs the handlers: in order, at most `concurrency` at once, one at a time per message group. */
-async function runHandlers<R>(
-  slots: Slot<R>[],
-  handler: MessageHandler<R>,
-  options: Resolved,
-): Promise<void> {
-  const busyGroups = new Set<string>();
-  const failedGroups = new Set<string>();
-  const started = new Array<boolean>(slots.length).fill(false);
-  // Every slot before `next` has started; a slot after it may have started ahead of a blocked group.
-  let next = 0;
-  let left = slots.length;
-  let running = 0;
-  const watch = deadlineWatch(options.handlerDeadline);
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      while (next < slots.length && started[next]) next++;
-      for (let index = next; index < slots.length && running < options.concurrency; index++) {
-        if (started[index]) continue;
-        const slot = slots[index] as Slot<R>;
-        const group = slot.message.messageGroup;
-        if (group !== undefined && busyGroups.has(group)) continue;
-        started[index] = true;
-        left--;
-        if (group !== undefined && failedGroups.has(group)) {
-          fail(slot, notStarted(slot.message, `an earlier message of group ${group} failed`), true);
-          continue;
-        }
-        if (Date.now() >= options.handlerDeadline) {
-          fail(slot, notStarted(slot.message, 'not started: the invocation deadline was reached'), true);
-          continue;
-        }
-        running++;
-        if (group !== undefined) busyGroups.add(group);
-        void runOne(slot.message, handler, slot.attempt, options.handlerDeadline, watch).then((result) => {
-          running--;
-          if (group !== undefined) busyGroups.delete(group);
-          if (result.ok) {
-            slot.outcome = {
-              message: slot.message,
-              status: 'processed',
-              attempt: slot.attempt,
-              result: result.result,
-            };
-          } else {
-            fail(slot, result.error, false);
-            if (group !== undefined) failedGroups.add(group);
-          }
-          pump();
-        });
-      }
-      if (running === 0 && left === 0) resolve();
-    };
-    const fail = (slot: Slot<R>, error: unknown, spared: boolean) => {
-      slot.outcome = { message: slot.message, status: 'failed', attempt: slot.attempt, error };
-      slot.spared = spared;
-    };
-    pump();
-  });
-  watch.stop();
-}
-
-function forwardMessage(slot: Slot<ReceivedMessage | unknown>, topic: string, attempts: number): Message {
-  const { message } = slot;
-  const error = slot.outcome?.error;
-  const properties: Record<string, string> = {
-    ...message.userProperties,
-    [RETRY_PROPERTIES.attempt]: String(attempts),
-    [RETRY_PROPERTIES.error]: errorText(error),
-    [RETRY_PROPERTIES.originalTopic]: message.userProperties[RETRY_PROPERTIES.originalTopic] ?? message.topic,
-  };
-  if (isRocketMQError(error)) properties[RETRY_PROPERTIES.errorCode] = error.code;
-  else delete properties[RETRY_PROPERTIES.errorCode];
-  const originalId = message.userProperties[RETRY_PROPERTIES.originalMessageId] ?? message.messageId;
-  if (originalId !== undefined) properties[RETRY_PROPERTIES.originalMessageId] = originalId;
-  return {
-    topic,
-    ...(message.tag && { tag: message.tag }),
-    ...(message.keys.length > 0 && { keys: [...message.keys] }),
-    ...(message.messageGroup && { messageGroup: message.messageGroup }),
-    properties,
-    body: message.body,
-  };
-}
-
-/** Sends each failed message on, all at once, each a sync send bounded by the deadline. */
-async function forwardFailures<R>(slots: Slot<R>[], options: Resolved): Promise<void> {
-  const failed = slots.filter((slot) => slot.outcome?.status === 'failed');
-  if (failed.length === 0) return;
-  const producer = options.producer();
-  await Promise.all(
-    failed.map(async (slot) => {
-      const attempts = slot.spared ? slot.attempt - 1 : slot.attempt;
-      const deadLetter = attempts >= options.maxAttempts;
-      const topic = deadLetter ? options.deadLetterTopic : options.retryTopic;
-      const outcome = slot.outcome as MessageOutcome<R>;
-      try {
-        const sent = await runWithTraceparent(slot.message.traceparent, () =>
-          producer.send(forwardMessage(slot as Slot<unknown>, topic, attempts), {
-            deadline: options.deadline,
-          }),
-        );
-        outcome.status = deadLetter ? 'dead-lettered' : 'retried';
-        outcome.forwardedTo = { topic, messageId: sent.messageId };
-      } catch (error) {
-        // The message stays failed: the batch has to come back, or it is lost.
-        outcome.error = new RocketMQError(
-          isRocketMQError(error) ? error.code : ErrorCode.UNKNOWN,
-          `could not forward to ${topic}: ${(error as Error).message}`,
-          { cause: error, topic },
-        );
-      }
-    }),
-  );
-}
-
-function summarise<R>(outcomes: MessageOutcome<R>[]): ProcessReport<R> {
-  const report: ProcessReport<R> = {
-    outcomes,
-    processed: 0,
-    failed: 0,
-    retried: 0,
-    deadLettered: 0,
-    duplicates: 0,
-  };
-  for (const { status } of outcomes) {
-    if (status === 'processed') report.processed++;
-    else if (status === 'failed') report.failed++;
-    else if (status === 'retried') report.retried++;
-    else if (status === 'dead-lettered') report.deadLettered++;
-    else report.duplicates++;
-  }
-  return report;
 }
 
 function logReport<R>(report: ProcessReport<R>, logger: Logger): void {
@@ -444,7 +91,7 @@ export async function processMessages<R>(
   handler: MessageHandler<R>,
   options: ProcessOptions,
 ): Promise<ProcessReport<R>> {
-  const resolved = resolveOptions(options, Date.now());
+  const resolved = resolveProcessOptions(options, Date.now());
   if (typeof handler !== 'function') throw new ConfigError('processMessages: handler must be a function');
   const seen = new Map<string, Slot<R>>();
   const slots: Slot<R>[] = [];
