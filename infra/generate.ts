@@ -4,6 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCli } from './cli.js';
+import { README, withConfigTable } from './config-table.js';
 import { DEFAULT_CONFIG_FILE, readConfigFile } from './fc/config.js';
 import { DEFAULT_S_YAML, generateSYaml } from './fc/s-yaml.js';
 import { toYaml, type YamlData } from './fc/yaml-emit.js';
@@ -13,7 +14,8 @@ import { type FunctionManifest, readManifests, serverlessValue } from './manifes
  * Writes the deploy files from the function manifests (functions/<name>/function.json):
  *   infra/fc/config.json  its `functions` (service and shared environment stay as written there),
  *   s.yaml                from config.json, as `npm run build:s-yaml` does,
- *   serverless.yml        the provider block below, then one entry per function.
+ *   serverless.yml        the provider block below, then one entry per function,
+ *   README.md             its configuration table, from the option schema (infra/config-table.ts).
  * `--check` writes nothing and fails when a committed file differs from a fresh generation.
  */
 
@@ -22,7 +24,8 @@ export const SERVERLESS_YML = join(ROOT, 'serverless.yml');
 
 const USAGE = `Usage: npm run generate -- [--check]
 
-Regenerates infra/fc/config.json (functions), s.yaml and serverless.yml from functions/*/function.json.
+Regenerates infra/fc/config.json (functions), s.yaml and serverless.yml from functions/*/function.json,
+and README.md's configuration table from the option schema.
   --check     write nothing; exit 1 when a file is out of date
   -h, --help  this text
 
@@ -130,7 +133,7 @@ export interface Generated {
   text: string;
 }
 
-/** The three files as they would be generated now (s.yaml from the config.json about to be written). */
+/** The files as they would be generated now (s.yaml from the config.json about to be written). */
 export async function generateAll(): Promise<Generated[]> {
   const manifests = await readManifests();
   const config = await formatted(await generateFcConfig(manifests), DEFAULT_CONFIG_FILE);
@@ -145,6 +148,7 @@ export async function generateAll(): Promise<Generated[]> {
       { file: DEFAULT_CONFIG_FILE, text: config },
       { file: DEFAULT_S_YAML, text: sYaml },
       { file: SERVERLESS_YML, text: await formatted(generateServerlessYml(manifests), SERVERLESS_YML) },
+      { file: README, text: await withConfigTable(await readFile(README, 'utf8')) },
     ];
   } finally {
     await rm(scratch, { recursive: true, force: true });

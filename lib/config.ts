@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import { DEFAULT_MAX_BODY_BYTES } from './message.js';
-import { CREDENTIAL_ENV, type Credentials, type Env, resolveCredentials } from './options/credentials.js';
+import { type Credentials, type Env, resolveCredentials } from './options/credentials.js';
 import { boolean, given, integer, oneOf, text } from './options/kinds.js';
 import {
   defaultsOf,
@@ -38,71 +38,64 @@ const NO_ENDPOINT =
   'no RocketMQ endpoint: pass { endpoints: "host:port" } or set ROCKETMQ_ENDPOINTS ' +
   '(locally, `npm run broker` starts an embedded broker on 127.0.0.1:8081)';
 
-const credentials = given<Credentials>('an object', (value) => value !== null && typeof value === 'object');
+const credentials = given<Credentials>(
+  '{ accessKeyId, accessKeySecret, securityToken? }',
+  (value) => value !== null && typeof value === 'object',
+);
 
 /** The options of a RocketMQ client connection, shared by the producer and the consumers. */
 export const CLIENT_OPTIONS = {
-  endpoints: option(text, {
-    doc: 'The gRPC endpoint of the RocketMQ proxy (ApsaraMQ: the instance endpoint).',
-    env: 'ROCKETMQ_ENDPOINTS',
-    envDoc: '`ROCKETMQ_ENDPOINTS` (`host:port[;host:port]`)',
-    required: NO_ENDPOINT,
-    defaultDoc: 'required; a clear `CONFIG_INVALID` error if missing',
-    finish: endpointList,
-  }),
-  namespace: option(text, {
-    doc: 'Instance id of ApsaraMQ (the namespace); empty for Apache RocketMQ.',
-    env: 'ROCKETMQ_NAMESPACE',
-    default: '',
-  }),
-  credentials: option(credentials, {
-    doc:
-      'AccessKey pair (`accessKeyId`, `accessKeySecret`, `securityToken` for STS), e.g. an ApsaraMQ ' +
-      "instance's username and password. Each field falls back to the environment on its own.",
-    envDoc: `${CREDENTIAL_ENV.instance.map((name) => `\`${name}\``).join(' / ')}, else ${CREDENTIAL_ENV.cloud.map((name) => `\`${name}\``).join(' / ')}`,
-    defaultDoc:
-      "none (the broker must allow anonymous access, as the embedded one does); on FC, the function role's STS credentials from the context",
-    resolve: resolveCredentials,
-  }),
-  sendTimeoutMs: option(integer(1), {
-    doc: 'Upper bound of one whole send, retries included.',
-    env: 'ROCKETMQ_SEND_TIMEOUT_MS',
-    default: 3000,
-  }),
+  /**
+   * The gRPC endpoint of the RocketMQ proxy, `host:port[;host:port]` (ApsaraMQ: the instance endpoint).
+   * @default required; a clear `CONFIG_INVALID` error if missing
+   */
+  endpoints: option(text, { env: 'ROCKETMQ_ENDPOINTS', required: NO_ENDPOINT, finish: endpointList }),
+  /** Instance id of ApsaraMQ (the namespace); empty for Apache RocketMQ. */
+  namespace: option(text, { env: 'ROCKETMQ_NAMESPACE', default: '' }),
+  /**
+   * AccessKey pair: `accessKeyId`, `accessKeySecret`, and `securityToken` for STS; e.g. an ApsaraMQ
+   * instance's username and password. Each field falls back to the environment on its own.
+   * @env `ROCKETMQ_ACCESS_KEY` / `ROCKETMQ_SECRET_KEY` / `ROCKETMQ_SECURITY_TOKEN`, else
+   * `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET` / `ALIBABA_CLOUD_SECURITY_TOKEN`
+   * @default none (the broker must allow anonymous access, as the embedded one does); on FC, the function
+   * role's STS credentials from the context
+   */
+  credentials: option(credentials, { resolve: resolveCredentials }),
+  /** Upper bound of one whole send, retries included. */
+  sendTimeoutMs: option(integer(1), { env: 'ROCKETMQ_SEND_TIMEOUT_MS', default: 3000 }),
+  /**
+   * Upper bound of one attempt while more attempts remain; the last attempt may use all the time left.
+   * Short enough that a connection that died silently while the instance was frozen is noticed and
+   * replaced within the send timeout.
+   * @default half of `sendTimeoutMs`
+   */
   attemptTimeoutMs: option(integer(1), {
-    doc:
-      'Upper bound of one attempt while more attempts remain; the last attempt may use all the time left. ' +
-      'Short enough that a connection that died silently while the instance was frozen is noticed and ' +
-      'replaced within the send timeout.',
     default: (resolved) => Math.ceil((resolved.sendTimeoutMs as number) / 2),
-    defaultDoc: 'half of `sendTimeoutMs`',
   }),
-  ssl: option(boolean, { doc: 'TLS to the broker.', env: 'ROCKETMQ_SSL', default: false }),
-  retry: group('Retries of a failed send attempt.', {
-    maxAttempts: option(integer(1), { doc: 'Attempts per send, the first one included.', default: 3 }),
-    baseDelayMs: option(integer(0), {
-      doc: 'Backoff before the second attempt; doubles after each failure, with full jitter.',
-      default: 100,
-    }),
-    maxDelayMs: option(integer(0), { doc: 'Upper bound of one backoff.', default: 1000 }),
+  /** TLS to the broker. */
+  ssl: option(boolean, { env: 'ROCKETMQ_SSL', default: false }),
+  /** Retries of a failed send. */
+  retry: group({
+    /** Attempts per send, the first one included. */
+    maxAttempts: option(integer(1), { default: 3 }),
+    /** Backoff before the second attempt; doubles after each failure, with full jitter. */
+    baseDelayMs: option(integer(0), { default: 100 }),
+    /** Upper bound of one backoff. */
+    maxDelayMs: option(integer(0), { default: 1000 }),
   }),
-  maxBodyBytes: option(integer(0), {
-    doc: 'Largest message body accepted, checked before any I/O.',
-    default: DEFAULT_MAX_BODY_BYTES,
-  }),
-  transport: option(oneOf(TRANSPORT_CHOICES), {
-    doc:
-      'How sends reach the broker: `lean` (SendMessage and QueryRoute over `node:http2`) or `official` ' +
-      '(the `rocketmq-client-nodejs` producer, loaded on first use; function bundles include it only ' +
-      'when built with `ROCKETMQ_TRANSPORT=official`). See [Transports](#transports).',
-    env: 'ROCKETMQ_TRANSPORT',
-    default: 'lean',
-  }),
+  /** Largest message body accepted, checked before any I/O. */
+  maxBodyBytes: option(integer(0), { default: DEFAULT_MAX_BODY_BYTES }),
+  /**
+   * How sends reach the broker: `lean` (SendMessage and QueryRoute over `node:http2`) or `official` (the
+   * `rocketmq-client-nodejs` producer, loaded on first use; function bundles include it only when built
+   * with `ROCKETMQ_TRANSPORT=official`). See [Transports](#transports).
+   */
+  transport: option(oneOf(TRANSPORT_CHOICES), { env: 'ROCKETMQ_TRANSPORT', default: 'lean' }),
 };
 
 /**
- * Every option has an environment fallback where one makes sense; options win. The option's doc text,
- * bound and default are in {@link CLIENT_OPTIONS} and the README's configuration table.
+ * Every option has an environment fallback where one makes sense; options win. Each option's doc, bound
+ * and default are on its entry in {@link CLIENT_OPTIONS} (and in the README's configuration table).
  */
 export type ProducerConfigOptions = OptionsOf<typeof CLIENT_OPTIONS>;
 export type RetryOptions = NonNullable<ProducerConfigOptions['retry']>;

@@ -3,24 +3,24 @@ import type { Env } from './credentials.js';
 import { accepts, type Kind } from './kinds.js';
 
 /**
- * Options declared once. Each option says what it accepts (a {@link Kind}), its doc text, its
- * environment variable and its default; the option and resolved types, the unknown-key check, the
- * resolution (option, then environment, then default) and the README's configuration table are all
- * derived from that one declaration.
+ * Options declared once. Each option says what it accepts (a {@link Kind}), its environment variable
+ * and its default, with its doc text as JSDoc on the entry; the option and resolved types, the
+ * unknown-key check, the resolution (option, then environment, then default) and the README's
+ * configuration table are all derived from that one declaration.
  */
 
 type Resolved = Readonly<Record<string, unknown>>;
 declare const resolvedType: unique symbol;
 
+/**
+ * What an option is for lives in the JSDoc on its schema entry: editors show it on the option types,
+ * infra/config-table.ts writes it into the README, and bundles do not carry it. `@default` there says a
+ * default in words when it is computed or is no plain value; `@env` names variables the option reads in
+ * its own way.
+ */
 interface Described {
-  /** What the option is for: the README's description of it. */
-  readonly doc: string;
   /** The option's own environment variable, read through its kind's `fromEnv`. */
   readonly env?: string;
-  /** The environment in words, for options that read it their own way or whose variables need a note. */
-  readonly envDoc?: string;
-  /** The default in words, when it is computed or is not a plain value. */
-  readonly defaultDoc?: string;
 }
 
 export interface Option<T, R> extends Described {
@@ -37,7 +37,6 @@ export interface Option<T, R> extends Described {
 }
 
 export interface Group<S extends Schema> {
-  readonly doc: string;
   readonly group: S;
 }
 
@@ -82,8 +81,8 @@ export function option<T, R>(kind: Kind<T>, spec: Omit<Option<T, R>, 'kind'>): O
   return { kind, ...spec };
 }
 
-export function group<const S extends Schema>(doc: string, options: S): Group<S> {
-  return { doc, group: options };
+export function group<const S extends Schema>(options: S): Group<S> {
+  return { group: options };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a group of any shape.

@@ -32,65 +32,61 @@ export function resolveSpool(option: SpoolOption | undefined, env: Env = process
   return new FileSpool({ dir: option.dir });
 }
 
-const fn = (value: unknown) => typeof value === 'function';
+const isFunction = (value: unknown) => typeof value === 'function';
+
+const spool = given<SpoolOption>("a Spool, true, { dir } or 's3://bucket/prefix'", isSpoolOption);
+const logger = given<Logger>('a Powertools Logger', (value) => value !== null && typeof value === 'object');
 
 /** The options of a producer beyond its client connection's. */
 export const PRODUCER_ONLY_OPTIONS = {
-  spool: option(given<SpoolOption>("a Spool, true, { dir } or 's3://bucket/prefix'", isSpoolOption), {
-    doc:
-      'Where failed async sends are persisted for later delivery: a `Spool`, `true` for a `FileSpool` in ' +
-      "its default directory (`<tmpdir>/rocketmq-serverless-spool`), `{ dir }`, or `'s3://bucket/prefix'` " +
-      'for an `S3Spool` (AWS S3, or Alibaba Cloud OSS through its S3-compatible endpoint). See [Spools](#spools).',
-    envDoc:
-      '`ROCKETMQ_SPOOL_URL=s3://bucket/prefix` turns on an object spool; else `ROCKETMQ_SPOOL_DIR` turns on a ' +
-      'file spool in that directory (it is also the directory for `spool: true`)',
-    defaultDoc: 'none: failures only reach the callback',
-    resolve: resolveSpool,
-  }),
+  /**
+   * Where failed async sends are persisted for later delivery: a `Spool`, `true` for a `FileSpool` in its
+   * default directory (`<tmpdir>/rocketmq-serverless-spool`), `{ dir }`, or `'s3://bucket/prefix'` for an
+   * `S3Spool` (AWS S3, or Alibaba Cloud OSS through its S3-compatible endpoint). See [Spools](#spools).
+   * @env `ROCKETMQ_SPOOL_URL=s3://bucket/prefix` turns on an object spool; else `ROCKETMQ_SPOOL_DIR` turns
+   * on a file spool in that directory (it is also the directory for `spool: true`)
+   * @default none: failures only reach the callback
+   */
+  spool: option(spool, { resolve: resolveSpool }),
+  /**
+   * How long before a drain's deadline open async sends are expired when there is a spool, so that the
+   * spool can make their records durable before the drain returns; the drain adds the time that expiring
+   * its open sends takes (measured) and the spool's own recent flush times when longer. Never more than
+   * three quarters of the time a drain has. See [Lifecycle](#lifecycle).
+   */
   spoolReserveMs: option(number(0), {
-    doc:
-      "How long before a drain's deadline open async sends are expired when there is a spool, so that the " +
-      'spool can make their records durable before the drain returns; the drain adds the time that ' +
-      "expiring its open sends takes (measured) and the spool's own recent flush times when longer. Never " +
-      'more than three quarters of the time a drain has. See [Lifecycle](#lifecycle).',
     env: 'ROCKETMQ_SPOOL_RESERVE_MS',
     // Measured on a 2-core machine under load: 1,000 records encoded and durable in one flush in 10–30 ms,
     // 10,000 in 60–90 ms (most of it JSON encoding). 100 ms covers a burst of a few thousand with room.
     default: 100,
   }),
-  maxInFlight: option(integer(1), {
-    doc:
-      'Async and oneway sends handed to the transport and not settled yet. Past the bound (or ' +
-      '`maxInFlightBytes`), oneway sends are dropped and counted; async sends wait for room until their ' +
-      'deadline, then fail `IN_FLIGHT_FULL`.',
-    default: 10_000,
-  }),
-  maxInFlightBytes: option(integer(1), {
-    doc: 'The body bytes of those sends; a message larger than the bound alone still goes when nothing else is in flight.',
-    default: 64 * 1024 * 1024,
-  }),
-  maxConcurrentSends: option(integer(1), {
-    doc: 'Of those, how many calls may be on the wire at once; the others wait their turn, in order.',
-    default: 128,
-  }),
-  logger: option(
-    given<Logger>('a Powertools Logger', (value) => value !== null && typeof value === 'object'),
-    {
-      doc: 'Powertools logger to write to.',
-      envDoc: '`POWERTOOLS_LOG_LEVEL`, `POWERTOOLS_SERVICE_NAME`',
-      defaultDoc: "the library's shared Powertools logger, with secrets redacted",
-    },
-  ),
-  track: option(given<SendTracker>('a function', fn), {
-    doc:
-      'Told of every async and oneway send while it is pending, e.g. to count it with the invocation that ' +
-      'started it (see `drain({ sends })`).',
-    defaultDoc: "no tracking beyond the producer's own",
-  }),
-  transportFactory: option(given<TransportFactory>('a function', fn), {
-    doc: 'Replaces the transport; meant for fault-injection tests.',
-    defaultDoc: 'the transport `transport` names',
-  }),
+  /**
+   * Async and oneway sends handed to the transport and not settled yet. Past this bound or
+   * `maxInFlightBytes`, oneway sends are dropped and counted; async sends wait for room until their
+   * deadline, then fail `IN_FLIGHT_FULL`.
+   */
+  maxInFlight: option(integer(1), { default: 10_000 }),
+  /** Their body bytes; a message larger than this alone still goes when nothing else is in flight. */
+  maxInFlightBytes: option(integer(1), { default: 64 * 1024 * 1024 }),
+  /** Of those, how many calls may be on the wire at once; the others wait their turn, in order. */
+  maxConcurrentSends: option(integer(1), { default: 128 }),
+  /**
+   * Powertools logger to write to.
+   * @env `POWERTOOLS_LOG_LEVEL`, `POWERTOOLS_SERVICE_NAME`
+   * @default the library's shared Powertools logger, with secrets redacted
+   */
+  logger: option(logger, {}),
+  /**
+   * Told of every async and oneway send while it is pending, e.g. to count it with the invocation that
+   * started it (see `drain({ sends })`).
+   * @default no tracking beyond the producer's own
+   */
+  track: option(given<SendTracker>('a function', isFunction), {}),
+  /**
+   * Replaces the transport; meant for fault-injection tests.
+   * @default the transport that `transport` names
+   */
+  transportFactory: option(given<TransportFactory>('a function', isFunction), {}),
 };
 
 /** Every producer option: its client connection's, then its own. */
