@@ -1,28 +1,47 @@
 import { Producer } from 'rocketmq-client-nodejs';
 import { afterEach } from 'vitest';
+import { keepErrorListener } from '../../../lib/transport/official/workarounds/telemetry-streams.js';
 import type { BrokerFixture } from '../../support/broker-fixture.js';
 import { silentLogger } from '../../support/silent-logger.js';
 
+export interface ClientOptions {
+  /**
+   * The client's request timeout: long enough for an answer on a busy machine; the client's minimum
+   * where a test waits for a call that is never answered. @default 3000
+   */
+  requestTimeout?: number;
+  /**
+   * Whether the telemetry streams keep an `error` listener once the client drops its own, so that a
+   * late stream failure cannot crash the test process; off only where that defect is under test.
+   * @default true
+   */
+  containStreamErrors?: boolean;
+}
+
 /**
- * Official clients with none of our workarounds installed, for the tests that check a defect of
+ * Official clients with the workarounds under test left off, for the tests that check a defect of
  * rocketmq-client-nodejs is still there. Each is shut down after its test, once the broker's faults
  * are off again (an unpatched shutdown fails while the broker does not answer).
  */
-export function useOfficialClients(fixture: BrokerFixture): { create(): Producer } {
+export function useOfficialClients(fixture: BrokerFixture): { create(options?: ClientOptions): Producer } {
   const clients: Producer[] = [];
   afterEach(async () => {
     fixture.broker.faults.reset();
     await Promise.all(clients.splice(0).map((client) => client.shutdown().catch(() => undefined)));
   });
   return {
-    create() {
+    create({ requestTimeout = 3000, containStreamErrors = true } = {}) {
       const client = new Producer({
         endpoints: fixture.broker.endpoint,
         namespace: '',
-        requestTimeout: 1000,
+        requestTimeout,
         maxAttempts: 1,
         logger: silentLogger,
       });
+      if (containStreamErrors) {
+        const create = client.createTelemetryStream.bind(client);
+        client.createTelemetryStream = (endpoints) => keepErrorListener(create(endpoints));
+      }
       clients.push(client);
       return client;
     },

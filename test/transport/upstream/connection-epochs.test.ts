@@ -19,7 +19,7 @@ describe('connection epochs (lib/transport/official/workarounds/connection-epoch
     await routeOf(first, 'orders');
     fixture.broker.faults.freezeConnections();
 
-    const replacement = clients.create();
+    const replacement = clients.create({ requestTimeout: 1000 });
     await replacement.startup();
     expect(await outcomeOf(routeOf(replacement, 'orders')), fixedUpstream('connection-epochs.ts')).toBe(
       DEADLINE_EXCEEDED,

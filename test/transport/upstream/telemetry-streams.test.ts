@@ -4,6 +4,7 @@ import { routeOf } from '../../../lib/transport/official/internals.js';
 import {
   guardTelemetryStreams,
   inertStream,
+  keepErrorListener,
 } from '../../../lib/transport/official/workarounds/telemetry-streams.js';
 import { useBroker } from '../../support/broker-fixture.js';
 import { fixedUpstream, useOfficialClients } from './clients.js';
@@ -44,7 +45,7 @@ function injectStreamFailure(stream: TelemetryStream): void {
 
 describe('telemetry streams (lib/transport/official/workarounds/telemetry-streams.ts)', () => {
   it('upstream: a failed stream keeps no error listener, and shutdown leaves its renewal running', async () => {
-    const client = clients.create();
+    const client = clients.create({ containStreamErrors: false });
     let shutDown = false;
     const streams = recordStreams(client, () => shutDown);
     await client.startup();
@@ -55,7 +56,7 @@ describe('telemetry streams (lib/transport/official/workarounds/telemetry-stream
     injectStreamFailure(stream);
     // A later failure of this stream would be an uncaught exception.
     expect(stream.listenerCount('error'), fixedUpstream('telemetry-streams.ts')).toBe(0);
-    stream.on('error', () => undefined);
+    keepErrorListener(stream);
 
     shutDown = true;
     await client.shutdown();
@@ -67,7 +68,7 @@ describe('telemetry streams (lib/transport/official/workarounds/telemetry-stream
   });
 
   it('with the workaround, failed streams keep a listener and a retired client opens no stream', async () => {
-    const client = clients.create();
+    const client = clients.create({ containStreamErrors: false });
     let retired = false;
     const reachedClient = recordStreams(client, () => retired);
     guardTelemetryStreams(client, () => retired);

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import type { BaseClient } from 'rocketmq-client-nodejs';
 
@@ -25,20 +26,25 @@ export function guardTelemetryStreams(
   isRetired: () => boolean,
 ): void {
   const create = client.createTelemetryStream.bind(client);
-  const ignore = () => undefined;
   client.createTelemetryStream = (endpoints) => {
     if (isRetired()) return inertStream() as unknown as ReturnType<typeof create>;
-    const stream = create(endpoints);
-    stream.on('error', ignore);
-    const removeAll = stream.removeAllListeners.bind(stream);
-    stream.removeAllListeners = (...event: [(string | symbol)?]) => {
-      // Passing `undefined` explicitly would remove only an event named "undefined".
-      removeAll(...event);
-      if (event[0] === undefined || event[0] === 'error') stream.on('error', ignore);
-      return stream;
-    };
+    return keepErrorListener(create(endpoints));
+  };
+}
+
+const ignore = () => undefined;
+
+/** Gives `stream` an `error` listener that stays when the client removes the listeners it added. */
+export function keepErrorListener<T extends EventEmitter>(stream: T): T {
+  stream.on('error', ignore);
+  const removeAll = stream.removeAllListeners.bind(stream);
+  stream.removeAllListeners = (...event: [(string | symbol)?]) => {
+    // Passing `undefined` explicitly would remove only an event named "undefined".
+    removeAll(...event);
+    if (event[0] === undefined || event[0] === 'error') stream.on('error', ignore);
     return stream;
   };
+  return stream;
 }
 
 /** A stream that accepts every write, never reads, and holds nothing open. */
