@@ -37,7 +37,7 @@ export {
   type PackRecord,
   type UnpackedRecord,
   unpack,
-} from './pack.js';
+} from './pack/index.js';
 export type { Invocation } from './platforms/invocation.js';
 export type { DeadlineOptions } from './producer/deadline.js';
 export type {

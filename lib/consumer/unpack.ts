@@ -1,4 +1,4 @@
-import { isPack, unpack } from '../pack.js';
+import { isPack, unpack } from '../pack/format.js';
 import { parseTraceparent } from '../triggers/traceparent.js';
 import { ReceivedMessage } from './received.js';
 

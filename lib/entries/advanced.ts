@@ -23,7 +23,7 @@ export {
   PACK_FORMAT_VERSION,
   PACK_RECORDS_PROPERTY,
   PACKER_DEFAULTS,
-} from '../pack.js';
+} from '../pack/index.js';
 export { IN_FLIGHT_DEFAULTS, type InFlightLimits } from '../producer/in-flight.js';
 export { type DrainOptions, Producer } from '../producer/producer.js';
 export { hasOpenSharedProducer } from '../producer/shared.js';

@@ -1,5 +1,5 @@
 import { getLogger, LIBRARY_SOURCE, registerLogRecordSender } from '../log.js';
-import { Packer } from '../pack.js';
+import { Packer } from '../pack/index.js';
 import { trackInInvocation } from '../trace-context.js';
 import { type DrainResult, Producer, type ProducerOptions } from './producer.js';
 
