@@ -47,6 +47,16 @@ export function resolveDeadline(
 }
 
 /**
+ * The bound of an async send: the caller's, holding from now (and never past `sendTimeoutMs` from
+ * now); without one, `Infinity`: only its wait for room is bounded, and its send timeout starts when it
+ * goes on the wire.
+ */
+export function asyncDeadline(options: DeadlineOptions | undefined, sendTimeoutMs: number): number {
+  const explicit = options?.deadline !== undefined || options?.timeoutMs !== undefined;
+  return explicit ? resolveDeadline(options, sendTimeoutMs) : Number.POSITIVE_INFINITY;
+}
+
+/**
  * A plain timer on purpose: a send waiting out its backoff is work in progress, and an unref'd timer
  * would let a script exit in the middle of it (the wait is bounded by the send's deadline anyway).
  */

@@ -1,7 +1,7 @@
 import { channels, nextSendId } from '../diagnostics.js';
 import type { RocketMQError } from '../errors.js';
 import type { LibraryLog } from '../log.js';
-import type { PreparedMessage } from '../message.js';
+import { type PreparedMessage, withProperties } from '../message.js';
 import type { SendMode, StatsRecorder } from './stats.js';
 
 /** One send as the observer tracks it from start to outcome. */
@@ -51,7 +51,11 @@ export class SendObserver {
     return this.#debug.enabled;
   }
 
-  start(message: PreparedMessage, mode: SendMode): SendTrace {
+  /**
+   * Opens the trace of a send. Start subscribers get a copy of the message's properties to add trace
+   * context to; what they add goes out with the send, in a new prepared message.
+   */
+  start(message: PreparedMessage, mode: SendMode): { trace: SendTrace; message: PreparedMessage } {
     const trace: SendTrace = {
       sendId: nextSendId(),
       topic: message.topic,
@@ -60,6 +64,7 @@ export class SendObserver {
       started: performance.now(),
     };
     if (channels.start.hasSubscribers) {
+      const properties: Record<string, string> = Object.assign(Object.create(null), message.properties);
       channels.start.publish({
         sendId: trace.sendId,
         topic: trace.topic,
@@ -67,11 +72,11 @@ export class SendObserver {
         keys: trace.keys,
         tag: message.tag,
         messageType: messageType(message),
-        // The prepared copy belongs to the producer, so subscribers may add trace context to it.
-        properties: message.properties as Record<string, string>,
+        properties,
       });
+      return { trace, message: withProperties(message, properties) };
     }
-    return trace;
+    return { trace, message };
   }
 
   retry(trace: SendTrace, attempt: number, error: RocketMQError): void {
@@ -99,10 +104,9 @@ export class SendObserver {
       this.#logger.debug({ message: 'sent', ...base(trace), messageId, attempts, durationMs });
   }
 
-  failure(trace: SendTrace, error: RocketMQError): void {
+  failure(trace: SendTrace, error: RocketMQError, attempts: number): void {
     const durationMs = performance.now() - trace.started;
     this.#stats.modes[trace.mode].failed++;
-    const attempts = error.attempts ?? 1;
     if (channels.error.hasSubscribers)
       channels.error.publish({ ...base(trace), attempts, durationMs, error });
     if (this.#debugging()) {

@@ -5,24 +5,17 @@ import type { PreparedMessage } from '../message.js';
 import { classifyError, looksLikeStaleChannel } from './classify.js';
 import { sleep, timeoutError, withDeadline } from './deadline.js';
 import type { SendObserver, SendTrace } from './observe.js';
+import { amendedError, failed, type SendOutcome } from './outcome.js';
 import type { StatsRecorder } from './stats.js';
 import type { Transport } from './transport.js';
-import type { SendResult } from './types.js';
 
-/** The same error with `mayBeStored` decided by the send as a whole, which one attempt cannot see. */
+/** The error with `mayBeStored` decided by the send as a whole, which one attempt cannot see. */
 function withMayBeStored(error: RocketMQError, mayBeStored: boolean): RocketMQError {
   if (error.mayBeStored === mayBeStored) return error;
   const message = mayBeStored
     ? `${error.message} (an earlier attempt may have stored the message)`
     : error.message.replace('(the message may have been stored)', '(the request never reached the broker)');
-  return new RocketMQError(error.code, message, {
-    cause: error.cause,
-    topic: error.topic,
-    messageId: error.messageId,
-    status: error.status,
-    field: error.field,
-    mayBeStored,
-  });
+  return amendedError(error, { message, mayBeStored });
 }
 
 /** Settles like `current`, unless one of `earlier` succeeds first. */
@@ -88,7 +81,7 @@ export class RetryingSender {
    * Runs `call` until it succeeds, within `deadline` and in at most `maxAttempts` attempts, retrying
    * only retryable errors with exponential backoff and full jitter. After an error that looks like a
    * stale channel (the instance was frozen and its connection died silently) the client is replaced and
-   * the next attempt starts at once.
+   * the next attempt starts at once. Resolves with the outcome; never rejects.
    */
   async #attempt<T>(
     topic: string,
@@ -96,13 +89,13 @@ export class RetryingSender {
     maxAttempts: number,
     call: () => Promise<T>,
     onRetry: (attempt: number, error: RocketMQError) => void,
-  ): Promise<{ value: T; attempts: number }> {
+  ): Promise<{ ok: true; value: T; attempts: number } | ReturnType<typeof failed>> {
     const { baseDelayMs, maxDelayMs } = this.#config.retry;
     let resetDone = false;
     // Attempts cut short by their slice of time may still be answered; the first answer of any wins.
     const cutShort: Promise<T>[] = [];
     // A send that waited its turn past its deadline never reaches the wire (and says nothing of the channel).
-    if (Date.now() >= deadline) throw Object.assign(timeoutError(topic, 'send', false), { attempts: 0 });
+    if (Date.now() >= deadline) return failed(timeoutError(topic, 'send', false), 0);
     // One attempt that may have reached the broker makes the whole send ambiguous, whatever came after.
     let reachedBroker = false;
     for (let attempt = 1; ; attempt++) {
@@ -116,6 +109,7 @@ export class RetryingSender {
         const current = call();
         try {
           return {
+            ok: true,
             value: await withDeadline(firstAnswer(current, cutShort), attemptDeadline, topic),
             attempts: attempt,
           };
@@ -129,8 +123,8 @@ export class RetryingSender {
         // A broker that never answered anything gave no route, and without a route no send was written.
         reachedBroker ||= recorded.error.mayBeStored && this.#transport.answers > 0;
         const error = withMayBeStored(recorded.error, reachedBroker);
-        error.attempts = attempt;
-        if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline) throw error;
+        if (!error.retryable || attempt >= maxAttempts || Date.now() >= deadline)
+          return failed(error, attempt);
         onRetry(attempt, error);
         if (replaced && !resetDone) {
           resetDone = true;
@@ -139,27 +133,39 @@ export class RetryingSender {
         const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
         const floor = error.code === ErrorCode.TOO_MANY_REQUESTS ? baseDelayMs : 0;
         const delay = Math.max(floor, Math.random() * ceiling);
-        if (Date.now() + delay >= deadline) throw error;
+        if (Date.now() + delay >= deadline) return failed(error, attempt);
         await sleep(delay);
       }
     }
   }
 
-  /** Sends one message within `deadline`, in at most `maxAttempts` attempts. */
+  /**
+   * Sends one message within `deadline`, in at most `maxAttempts` attempts, and resolves with the
+   * outcome (never rejects). `onRetry` hears of each attempt that failed and is tried again.
+   */
   async deliver(
     message: PreparedMessage,
     trace: SendTrace,
     deadline: number,
     maxAttempts: number,
-  ): Promise<SendResult> {
-    const { value, attempts } = await this.#attempt(
+    onRetry?: (attempt: number) => void,
+  ): Promise<SendOutcome> {
+    const outcome = await this.#attempt(
       message.topic,
       deadline,
       maxAttempts,
       // The whole send's deadline, not the attempt's: an attempt cut short may still be answered.
       () => this.#transport.send(message, { deadline }),
-      (attempt, error) => this.#observer.retry(trace, attempt, error),
+      (attempt, error) => {
+        this.#observer.retry(trace, attempt, error);
+        onRetry?.(attempt);
+      },
     );
-    return { messageId: value.messageId, topic: message.topic, offset: value.offset, attempts };
+    if (!outcome.ok) return outcome;
+    const { value, attempts } = outcome;
+    return {
+      ok: true,
+      result: { messageId: value.messageId, topic: message.topic, offset: value.offset, attempts },
+    };
   }
 }

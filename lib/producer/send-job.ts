@@ -1,180 +1,220 @@
 import type { RocketMQError } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
+import type { Admission, AdmissionGate, Lease, Refusal } from './admission.js';
 import { expiryError } from './deadline.js';
-import type { SendTrace } from './observe.js';
-import type { PendingSend } from './pending.js';
-import type { SendCallback, SendFailure, SendResult } from './types.js';
+import type { SendObserver, SendTrace } from './observe.js';
+import { failed, outcomeError, type SendFailed, type SendOutcome } from './outcome.js';
+import type { PendingSend, SendTracker } from './pending.js';
+import type { RetryingSender } from './retry.js';
+import type { SendCallback } from './types.js';
 
-/** What a job needs from its producer: reporting, persisting, and leaving the producer's books. */
-export interface JobHooks {
-  success(trace: SendTrace, result: SendResult): void;
-  failure(trace: SendTrace, error: RocketMQError): void;
-  dropped(trace: SendTrace): void;
+/** What every job of one producer shares: the gate, the sender, reporting and the books. */
+export interface JobContext {
+  readonly gate: AdmissionGate;
+  readonly sender: RetryingSender;
+  readonly observer: SendObserver;
+  readonly sendTimeoutMs: number;
+  /** Attempts an async send may make (oneway makes one). */
+  readonly maxAttempts: number;
+  /** The error of a send the gate refused. */
+  refusal(reason: Refusal, topic: string): RocketMQError;
   /** Persists a failed async message; resolves whether it is durable. Undefined: no spool. */
-  persist: ((message: PreparedMessage, error: RocketMQError) => Promise<boolean>) | undefined;
-  spooled(trace: SendTrace, error: RocketMQError): void;
+  readonly persist: ((message: PreparedMessage, error: RocketMQError) => Promise<boolean>) | undefined;
+  /** The producer's books: every send not settled yet. */
+  readonly pending: Set<PendingSend>;
+  /** The `track` hook, told of each pending send too. */
+  readonly track: SendTracker | undefined;
   /** Runs user code (a callback), so that a throwing callback cannot break the producer. */
   invoke(callback: () => void): void;
 }
 
-/**
- * The life of one async send, settled exactly once: `open` (waiting for room or on the wire), then
- * either `done` on success, or `persisting` while a failed message is written to the spool and `done`
- * once the write is durable — or once the drain's deadline leaves no more time for it.
- */
-export class AsyncSendJob implements PendingSend {
-  readonly mode = 'async';
-  readonly done: Promise<void>;
-  readonly message: PreparedMessage;
-  readonly trace: SendTrace;
-  readonly #callback: SendCallback;
-  readonly #hooks: JobHooks;
-  /** Takes the job off the producer's and the invocation's lists of pending sends. */
-  untrack: () => void = () => undefined;
-  #state: 'open' | 'persisting' | 'done' = 'open';
-  #finish!: () => void;
-  #failure: RocketMQError | undefined;
-  /** Whether the request went on the wire: an expiry before that cannot have stored anything. */
-  wired = false;
-  /** Takes the job out of whichever queue it waits in. */
-  leaveQueue: () => void = () => undefined;
+/** How one mode sends: async waits for room, retries and spools; oneway is dropped, tried once, counted. */
+export interface JobPolicy {
+  readonly mode: 'async' | 'oneway';
+  /** The caller's bound (epoch ms) on the whole send, waiting included; `Infinity` for none. */
+  readonly deadline: number;
+  /** Async only: told the outcome, exactly once and never before the send method returned. */
+  readonly callback?: SendCallback;
+}
 
-  constructor(message: PreparedMessage, trace: SendTrace, callback: SendCallback, hooks: JobHooks) {
-    this.message = message;
-    this.trace = trace;
-    this.#callback = callback;
-    this.#hooks = hooks;
-    this.done = new Promise<void>((resolve) => {
-      this.#finish = resolve;
-    });
+type State = 'waiting' | 'wire' | 'persisting' | 'done';
+
+/**
+ * One async or oneway send from start to outcome, settled exactly once: it asks the admission gate
+ * for room and a wire slot (`waiting`), goes on the wire (`wire`), and ends with its outcome; a failed
+ * async send with a spool is written there first (`persisting`) and ends once the write is durable, or
+ * when the drain's deadline leaves no more time for it. A drain may expire it while open.
+ */
+export class SendJob implements PendingSend, Admission {
+  readonly mode: 'async' | 'oneway';
+  readonly #message: PreparedMessage;
+  readonly #trace: SendTrace;
+  readonly #policy: JobPolicy;
+  readonly #context: JobContext;
+  #state: State = 'waiting';
+  #lease: Lease | undefined;
+  #attempts = 0;
+  #failure: SendFailed | undefined;
+  #untrack: (() => void) | undefined;
+  #done: Promise<void> | undefined;
+  #finish: (() => void) | undefined;
+  #finished = false;
+  /** Inside `start`: an outcome known already is told a microtask later, after the send method returned. */
+  #starting = false;
+
+  constructor(message: PreparedMessage, trace: SendTrace, policy: JobPolicy, context: JobContext) {
+    this.mode = policy.mode;
+    this.#message = message;
+    this.#trace = trace;
+    this.#policy = policy;
+    this.#context = context;
   }
 
-  get open(): boolean {
-    return this.#state === 'open';
+  /** Made on first use: most sends settle without a drain ever waiting for them. */
+  get done(): Promise<void> {
+    this.#done ??= this.#finished
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          this.#finish = resolve;
+        });
+    return this.#done;
+  }
+
+  /** Counts the job as pending and asks the gate for its turn; the outcome may come before this returns. */
+  start(): void {
+    this.#context.pending.add(this);
+    this.#untrack = this.#context.track?.(this);
+    this.#starting = true;
+    const whenFull = this.mode === 'oneway' ? 'drop' : 'wait';
+    this.#lease = this.#context.gate.acquire(
+      this.#message.body.length,
+      this.#policy.deadline,
+      whenFull,
+      this,
+    );
+    this.#starting = false;
+  }
+
+  /** The gate's answer: room and a wire slot. */
+  admitted(lease: Lease): void {
+    this.#lease = lease;
+    if (this.#state !== 'waiting') {
+      lease.release();
+      return;
+    }
+    this.#state = 'wire';
+    // Deferred for oneway, so that sendOneway returns before the client does any work for it.
+    if (this.mode === 'oneway') queueMicrotask(() => this.#deliver(lease));
+    else this.#deliver(lease);
+  }
+
+  /** The gate's answer: no room, no slot in time, or a stalled wire. */
+  refused(reason: Refusal): void {
+    if (this.mode === 'oneway') this.#drop();
+    else this.#settle(failed(this.#context.refusal(reason, this.#message.topic), 0));
   }
 
   get waiting(): boolean {
-    return this.#state === 'open' && !this.wired;
+    return this.#state === 'waiting';
   }
 
-  succeed(result: SendResult): void {
-    if (this.#state !== 'open') return;
-    this.#state = 'done';
-    this.#hooks.success(this.trace, result);
-    this.#end(() => this.#callback.onSuccess(result));
+  expire(): boolean {
+    if (this.#state !== 'waiting' && this.#state !== 'wire') return false;
+    if (this.mode === 'oneway') {
+      this.#drop();
+      return true;
+    }
+    const onWire = this.#state === 'wire';
+    this.#settle(failed(expiryError(this.#message.topic, onWire), this.#attempts));
+    return true;
   }
 
-  fail(error: RocketMQError): void {
-    if (this.#state !== 'open') return;
-    this.#hooks.failure(this.trace, error);
-    const persist = this.#hooks.persist;
-    if (!persist) {
-      this.#report(error, false);
+  abandon(): boolean {
+    if (this.#state !== 'persisting' || !this.#failure) return false;
+    this.#end({ ...this.#failure, spooled: false });
+    return true;
+  }
+
+  #deliver(lease: Lease): void {
+    if (this.#state !== 'wire') {
+      lease.release();
+      return;
+    }
+    this.#attempts = 1;
+    // The send's own timeout starts now, on the wire; the caller's bound holds throughout.
+    const deadline = Math.min(this.#policy.deadline, Date.now() + this.#context.sendTimeoutMs);
+    const maxAttempts = this.mode === 'oneway' ? 1 : this.#context.maxAttempts;
+    void this.#context.sender
+      .deliver(this.#message, this.#trace, deadline, maxAttempts, (attempt) => {
+        this.#attempts = attempt + 1;
+      })
+      .then((outcome) => {
+        lease.release(outcome.ok);
+        this.#settle(outcome);
+      });
+  }
+
+  #settle(outcome: SendOutcome): void {
+    if (this.#state !== 'waiting' && this.#state !== 'wire') return;
+    const { observer, persist } = this.#context;
+    if (outcome.ok) {
+      observer.success(this.#trace, outcome.result.messageId, outcome.result.attempts);
+      this.#end(outcome);
+      return;
+    }
+    observer.failure(this.#trace, outcome.error, outcome.attempts);
+    if (this.mode === 'oneway' || !persist) {
+      this.#end({ ...outcome, spooled: this.mode === 'oneway' ? undefined : false });
       return;
     }
     this.#state = 'persisting';
-    this.#failure = error;
-    persist(this.message, error).then(
+    this.#failure = outcome;
+    persist(this.#message, outcome.error).then(
       (spooled) => {
         if (this.#state !== 'persisting') return;
-        if (spooled) this.#hooks.spooled(this.trace, error);
-        this.#report(error, spooled);
+        if (spooled) observer.spooled(this.#trace, outcome.error);
+        this.#end({ ...outcome, spooled });
       },
       () => {
-        if (this.#state === 'persisting') this.#report(error, false);
+        if (this.#state === 'persisting') this.#end({ ...outcome, spooled: false });
       },
     );
   }
 
-  expire(): boolean {
-    if (this.#state !== 'open') return false;
-    this.leaveQueue();
-    this.fail(expiryError(this.message.topic, this.wired));
-    return true;
+  #drop(): void {
+    if (this.#state === 'done') return;
+    this.#context.observer.dropped(this.#trace);
+    this.#end(undefined);
   }
 
-  abandon(): boolean {
-    if (this.#state !== 'persisting') return false;
-    this.#report(this.#failure as RocketMQError, false);
-    return true;
-  }
-
-  #report(exception: RocketMQError, spooled: boolean): void {
+  /** Takes the job off the books and tells its callback, if it has one. */
+  #end(outcome: SendOutcome | undefined): void {
+    const wasWaiting = this.#state === 'waiting';
     this.#state = 'done';
-    const failure: SendFailure = {
-      topic: this.message.topic,
-      messageId: exception.messageId,
-      exception,
-      spooled,
+    if (wasWaiting) this.#lease?.release();
+    this.#context.pending.delete(this);
+    this.#untrack?.();
+    const callback = this.#policy.callback;
+    const report = () => {
+      if (callback && outcome) this.#context.invoke(() => tell(callback, outcome, this.#message.topic));
+      this.#finished = true;
+      this.#finish?.();
     };
-    this.#end(() => this.#callback.onException(failure));
-  }
-
-  #end(callback: () => void): void {
-    this.leaveQueue();
-    this.untrack();
-    this.#hooks.invoke(callback);
-    this.#finish();
+    if (this.#starting) queueMicrotask(report);
+    else report();
   }
 }
 
-/** One oneway send: counted once as sent, failed or dropped. */
-export class OnewaySendJob implements PendingSend {
-  readonly mode = 'oneway';
-  readonly done: Promise<void>;
-  readonly trace: SendTrace;
-  readonly #hooks: JobHooks;
-  untrack: () => void = () => undefined;
-  #open = true;
-  #finish!: () => void;
-  /** Whether the request went on the wire. */
-  wired = false;
-  leaveQueue: () => void = () => undefined;
-
-  constructor(trace: SendTrace, hooks: JobHooks) {
-    this.trace = trace;
-    this.#hooks = hooks;
-    this.done = new Promise<void>((resolve) => {
-      this.#finish = resolve;
-    });
+function tell(callback: SendCallback, outcome: SendOutcome, topic: string): void {
+  if (outcome.ok) {
+    callback.onSuccess(outcome.result);
+    return;
   }
-
-  get open(): boolean {
-    return this.#open;
-  }
-
-  get waiting(): boolean {
-    return this.#open && !this.wired;
-  }
-
-  succeed(result: SendResult): void {
-    if (this.#close()) this.#hooks.success(this.trace, result);
-  }
-
-  fail(error: RocketMQError): void {
-    if (this.#close()) this.#hooks.failure(this.trace, error);
-  }
-
-  drop(): void {
-    if (this.#close()) this.#hooks.dropped(this.trace);
-  }
-
-  expire(): boolean {
-    if (!this.#open) return false;
-    this.drop();
-    return true;
-  }
-
-  abandon(): boolean {
-    return false;
-  }
-
-  #close(): boolean {
-    if (!this.#open) return false;
-    this.#open = false;
-    this.leaveQueue();
-    this.untrack();
-    this.#finish();
-    return true;
-  }
+  const exception = outcomeError(outcome);
+  callback.onException({
+    topic,
+    messageId: exception.messageId,
+    exception,
+    spooled: outcome.spooled === true,
+  });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MessageValidationError, validateMessage } from '../../lib/index.js';
-import { assertPropertyLimits } from '../../lib/message.js';
+import { withProperties } from '../../lib/message.js';
 
 function validationError(run: () => unknown): MessageValidationError {
   try {
@@ -145,16 +145,33 @@ describe('validateMessage', () => {
     ).toContain('at most 128');
   });
 
-  it('assertPropertyLimits re-checks a prepared message whose properties grew after validation', () => {
+  it('withProperties makes a new message, checked again, and leaves the prepared one as it was', () => {
     const prepared = validateMessage({
       topic: 'orders',
       properties: { p: 'v'.repeat(16 * 1024 - 1 - 60) },
       body: 'x',
     });
-    expect(() => assertPropertyLimits(prepared)).not.toThrow();
-    (prepared.properties as Record<string, string>).traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
-    const error = validationError(() => assertPropertyLimits(prepared));
+    const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+    const error = validationError(() => withProperties(prepared, { ...prepared.properties, traceparent }));
     expect(error).toMatchObject({ code: ErrorCode.MESSAGE_INVALID, field: 'properties', topic: 'orders' });
+    const small = validateMessage({ topic: 'orders', properties: { p: 'v' }, body: 'x' });
+    const traced = withProperties(small, { ...small.properties, traceparent });
+    expect(traced).not.toBe(small);
+    expect(traced.properties).toEqual({ p: 'v', traceparent });
+    expect(small.properties).toEqual({ p: 'v' });
+    expect(withProperties(small, { p: 'v' })).toBe(small);
+  });
+
+  it('a prepared message is frozen: writing to it throws instead of changing a message in flight', () => {
+    const prepared = validateMessage({ topic: 'orders', keys: ['k'], properties: { p: 'v' }, body: 'x' });
+    expect(() => {
+      (prepared.properties as Record<string, string>).traceparent = 'x';
+    }).toThrow(TypeError);
+    expect(() => (prepared.keys as string[]).push('more')).toThrow(TypeError);
+    expect(() => {
+      (prepared as { topic: string }).topic = 'other';
+    }).toThrow(TypeError);
+    expect(prepared).toMatchObject({ topic: 'orders', keys: ['k'], properties: { p: 'v' } });
   });
 
   it('accepts a 63-byte message group and an empty body only when allowEmptyBody is set', () => {
