@@ -146,7 +146,10 @@ export class InvocationCapture {
     const hub = this.hub;
     const write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
       const invocation = scope.getStore();
-      if (invocation && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+      // A timer an invocation started (the client's own upkeep) carries its scope on after it ended:
+      // what it writes then is not that invocation's.
+      const running = invocation?.status === 'running';
+      if (invocation && running && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
         for (const line of text.split('\n')) if (line.trim() !== '') hub.addLog(invocation, line);
       }

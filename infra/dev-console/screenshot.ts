@@ -10,7 +10,7 @@ import { launchChromium } from './browser.js';
 
 const out = process.argv[2] ?? 'docs/console.png';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
-const server = await startDevServer({ port: 0, brokerPort: 0, timerIntervalSeconds: 2, print: () => {} });
+const server = await startDevServer({ port: 0, brokerPort: 0, timerIntervalSeconds: 0, print: () => {} });
 const browser = await launchChromium({ width: 1400, height: 1100 });
 try {
   const page = await browser.context.newPage();
@@ -30,14 +30,16 @@ try {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(order),
   });
-  await fetch(`${server.url}/_dev/oss`, { method: 'POST' });
   await page.locator('#messages li[data-topic="shipments"]').nth(1).waitFor({ timeout: 30_000 });
-  await page.locator('button[data-sample="fc/http-order-invalid.json"]').click();
-  await page
-    .locator('#invocations li[data-function="order-confirmation"]')
-    .nth(1)
-    .waitFor({ timeout: 60_000 });
+  await fetch(`${server.url}/_dev/timer`, { method: 'POST', body: '{"gauges":{"orders.pending":12}}' });
+  await page.locator('button[data-sample="fc/oss-put.json"]').click();
+  const fanout = page.locator('#invocations li[data-function="object-fanout"][data-status="ok"]');
+  await fanout.waitFor({ timeout: 60_000 });
   await sleep(2500);
+  await page.evaluate(`for (const list of document.querySelectorAll('.list')) {
+    for (const row of list.querySelectorAll('details')) row.open = false;
+    list.scrollTop = 0;
+  }`);
   // One message and one invocation opened, to show what a row holds.
   await page.locator('#messages li[data-topic="orders"] summary').first().click();
   await page.locator('#invocations li[data-function="order-fulfilment"] summary').first().click();

@@ -45,6 +45,8 @@ const time = (ms) => {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 };
 const bytes = (n) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
+const shortList = (items) =>
+  items.length > 3 ? `${items.slice(0, 3).join(', ')} +${items.length - 3} more` : items.join(', ');
 const badge = (text, kind) => h('span', { class: `badge ${kind ?? ''}` }, text);
 
 function pretty(text) {
@@ -138,7 +140,7 @@ function renderMessage(message) {
     h('span', { class: 'time' }, time(message.storeTime)),
     badge(message.topic, 'topic'),
     message.tag ? h('span', {}, `tag ${message.tag}`) : null,
-    message.keys.length ? h('span', { class: 'mono' }, `keys ${message.keys.join(', ')}`) : null,
+    message.keys.length ? h('span', { class: 'mono' }, `keys ${shortList(message.keys)}`) : null,
     h('span', { class: 'time' }, bytes(message.size)),
   ];
   const body = h(
@@ -151,6 +153,8 @@ function renderMessage(message) {
       h('dd', { class: 'mono' }, message.messageId),
       h('dt', {}, 'type'),
       h('dd', {}, message.type),
+      h('dt', {}, 'tag / keys'),
+      h('dd', { class: 'mono' }, `${message.tag ?? '–'} / ${message.keys.join(', ') || '–'}`),
       h('dt', {}, 'born / stored'),
       h('dd', {}, `${time(message.bornTime)} / ${time(message.storeTime)}`),
       h('dt', {}, 'sent by'),
@@ -267,7 +271,7 @@ function renderInvocation(invocation) {
       badge(send.topic, 'topic'),
       ' ',
       badge(send.outcome, send.outcome),
-      ` ${send.mode}${send.tag ? ` tag ${send.tag}` : ''}${send.keys.length ? ` keys ${send.keys.join(', ')}` : ''} `,
+      ` ${send.mode}${send.tag ? ` tag ${send.tag}` : ''}${send.keys.length ? ` keys ${shortList(send.keys)}` : ''} `,
       send.messageId ? messageLink(send.messageId) : null,
       send.error ? h('div', { class: 'mono' }, send.error) : null,
     ),
