@@ -81,7 +81,8 @@ export function serveInvocation<T>(
   start: () => Invocation,
   work: (invocation: Invocation) => Promise<T>,
 ): Promise<T> {
-  return runInvocation(() => {
+  // Async from the start: a context the wrapper refuses rejects the call rather than throwing from it.
+  return runInvocation(async () => {
     const invocation = start();
     return runWithRequestLogger(invocation.logger, async () => {
       try {
