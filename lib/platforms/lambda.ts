@@ -81,9 +81,9 @@ export async function cleanupRocketMQ(request: CleanupRequest): Promise<void> {
 /**
  * A middy plugin whose `requestEnd` hook runs the drain when nothing else did: whatever middleware
  * returned early, it still happens before the handler returns. {@link lambdaHandler} builds its chain
- * with it; pass it to your own `middy(rocketmqPlugin())`.
+ * with it; pass it to your own `middy(rocketmqMiddyPlugin())`.
  */
-export function rocketmqPlugin(): middy.PluginObject {
+export function rocketmqMiddyPlugin(): middy.PluginObject {
   return { requestEnd: (request) => cleanupRocketMQ(request) };
 }
 
@@ -92,7 +92,7 @@ export function rocketmqPlugin(): middy.PluginObject {
  * on `context.rocketmq` whose deadline leaves a margin of `getRemainingTimeInMillis()`; after the handler
  * (and on error), drains every async and oneway send within that margin. The drain is registered in
  * `request.internal` too, so that it also happens when another middleware answers early (see
- * {@link rocketmqPlugin}, {@link cleanupRocketMQ}). Works beside Powertools' `injectLambdaContext`.
+ * {@link rocketmqMiddyPlugin}, {@link cleanupRocketMQ}). Works beside Powertools' `injectLambdaContext`.
  */
 export function rocketmq(
   options: RocketMQMiddlewareOptions = {},
@@ -130,7 +130,7 @@ export function lambdaHandler<E, R>(
   core: (event: E, invocation: Invocation) => Promise<R>,
   options?: RocketMQMiddlewareOptions,
 ): MiddyfiedHandler<E, R, Error, Context> {
-  return middy<E, R, Error, Context>(rocketmqPlugin())
+  return middy<E, R, Error, Context>(rocketmqMiddyPlugin())
     .use(injectLambdaContext(getLogger(), { resetKeys: true }))
     .use(rocketmq(options) as MiddlewareObj<E, R, Error, Context>)
     .handler(async (event, context) => {

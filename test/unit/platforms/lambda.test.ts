@@ -9,7 +9,7 @@ import {
   lambdaHandler,
   lambdaHttpHandler,
   rocketmq,
-  rocketmqPlugin,
+  rocketmqMiddyPlugin,
 } from '../../../lib/platforms/lambda.js';
 import { shutdownSharedProducer } from '../../../lib/producer/shared.js';
 import { jsonResponse } from '../../../lib/triggers/index.js';
@@ -136,9 +136,9 @@ describe('a middleware that answers early', () => {
     expect(send?.settled()).toBe(true);
   });
 
-  it('in your own chain with rocketmqPlugin(), an early answer is drained too', async () => {
+  it('in your own chain with rocketmqMiddyPlugin(), an early answer is drained too', async () => {
     let send: ReturnType<typeof startSend> | undefined;
-    const handler = middy(rocketmqPlugin())
+    const handler = middy(rocketmqMiddyPlugin())
       .use(rocketmq(options()))
       .use({
         before: (request) => {
