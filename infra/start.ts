@@ -7,8 +7,9 @@ const USAGE = `Usage: npm start -- [options]
 
 The functions on your machine: the embedded broker, order-confirmation behind a local HTTP trigger,
 order-fulfilment fed from orders by its RocketMQ trigger (batches as FC delivers them), object-fanout
-fed by OSS events you post, metrics-reporter on a timer, and a live tail of every message the broker
-stores.
+fed by OSS events you post, metrics-reporter on a timer, a live tail of every message the broker
+stores, and a console in the browser at /_dev/ (the workflow graph, the messages, the invocations with
+their log lines, a button per sample event, the producer's health and the spool).
 
 Options:
   --port <port>            HTTP port (default 3000, 0 for any free port)

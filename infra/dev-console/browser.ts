@@ -30,22 +30,25 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-export async function launchChromium(viewport = { width: 1400, height: 1000 }): Promise<Chromium> {
+export async function launchChromium(
+  options: { viewport?: { width: number; height: number }; executablePath?: string } = {},
+): Promise<Chromium> {
+  const executablePath = options.executablePath ?? CHROMIUM_PATH;
   try {
-    await access(CHROMIUM_PATH, constants.X_OK);
+    await access(executablePath, constants.X_OK);
   } catch {
     throw new BrowserMissingError(
-      `no browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y --no-install-recommends chromium, as .ci/run does) or set CHROMIUM_PATH`,
+      `no browser at ${executablePath}: install Debian's chromium (apt-get install -y --no-install-recommends chromium, as .ci/run does) or set CHROMIUM_PATH`,
     );
   }
   const { chromium } = await import('playwright-core');
   const profile = await mkdtemp(join(tmpdir(), 'rocketmq-console-profile-'));
   try {
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
+      executablePath,
       headless: true,
       args: CHROMIUM_ARGS,
-      viewport,
+      viewport: options.viewport ?? { width: 1400, height: 1000 },
     });
     return {
       context,

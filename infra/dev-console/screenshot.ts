@@ -11,7 +11,7 @@ import { launchChromium } from './browser.js';
 const out = process.argv[2] ?? 'docs/console.png';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
 const server = await startDevServer({ port: 0, brokerPort: 0, timerIntervalSeconds: 0, print: () => {} });
-const browser = await launchChromium({ width: 1400, height: 1100 });
+const browser = await launchChromium({ viewport: { width: 1400, height: 1100 } });
 try {
   const page = await browser.context.newPage();
   await page.goto(`${server.url}/_dev/`);
