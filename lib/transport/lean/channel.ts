@@ -126,7 +126,7 @@ export class GrpcChannel {
   /**
    * One unary call: `path` is `/package.Service/Method`, `metadata` a headers object made for this call
    * (it is added to), `body` the encoded request; resolves with the encoded answer. Fails with a
-   * {@link GrpcCallError} carrying the gRPC status and whether the request reached the connection.
+   * `GrpcCallError` carrying the gRPC status and whether the request reached the connection.
    */
   unary(path: string, metadata: OutgoingHttpHeaders, body: Uint8Array, deadline: number): Promise<Buffer> {
     const target = {
