@@ -8,11 +8,12 @@ import type { BaseClient } from 'rocketmq-client-nodejs';
  * (https://github.com/apache/rocketmq-clients/blob/da8271b572b41b627bcbbdfb5b3310c0c5e4736b/nodejs/src/client/TelemetrySession.ts#L40-L163):
  * - it listens for a stream's `error` with `once` (line 89) and drops every listener when it releases
  *   the stream (line 45), yet the stream can still fail afterwards; an `error` event with no listener
- *   is an uncaught exception that kills the instance (the crash of apache/rocketmq-clients#966);
+ *   is an uncaught exception that kills the instance (crashes of the client on an unstable network
+ *   are reported in apache/rocketmq-clients#966, closed as stale);
  * - after a stream error or end it renews the stream from a 1 s timer (lines 151-153 and 160-162) that
  *   `shutdown()` does not cancel, and the renewal opens a fresh channel: a shut-down client reconnects
- *   every second for ever. The timer leak was addressed in apache/rocketmq-clients#1368 (closed
- *   unmerged).
+ *   every second for ever. A fix of that timer leak was proposed in apache/rocketmq-clients#1368
+ *   (closed unmerged).
  *
  * Why it matters: either defect outlives a serverless invocation. Every stream therefore keeps one
  * `error` listener that outlives the client's own, and once the client is retired, renewals get an
