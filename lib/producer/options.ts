@@ -20,13 +20,15 @@ function isSpoolOption(value: unknown): boolean {
 
 /** A file spool or an object spool from the option, else from the environment, else none. */
 export function resolveSpool(option: SpoolOption | undefined, env: Env = process.env): Spool | undefined {
+  const url = env.ROCKETMQ_SPOOL_URL?.trim();
+  const dir = env.ROCKETMQ_SPOOL_DIR?.trim();
   if (option === undefined) {
     // Object storage outlives the instance: when both are set, it wins over a directory.
-    if (env.ROCKETMQ_SPOOL_URL) return new S3Spool();
-    return env.ROCKETMQ_SPOOL_DIR ? new FileSpool() : undefined;
+    if (url) return new S3Spool({ url });
+    return dir ? new FileSpool({ dir }) : undefined;
   }
   if (option === false) return undefined;
-  if (option === true) return new FileSpool();
+  if (option === true) return new FileSpool(dir ? { dir } : {});
   if (typeof option === 'string') return new S3Spool({ url: option });
   if ('append' in option) return option;
   return new FileSpool({ dir: option.dir });
