@@ -19,11 +19,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileSpool } from '../../lib/entries/spool.js';
-import { ErrorCode, RocketMQError, validateMessage } from '../../lib/index.js';
-import type { PreparedMessage } from '../../lib/message.js';
-import type { SpoolFileSystem } from '../../lib/spool/file-spool.js';
-import { encodeRecord, parseSegment } from '../../lib/spool/segment.js';
+import { FileSpool } from '../../../lib/entries/spool.js';
+import { ErrorCode, RocketMQError, validateMessage } from '../../../lib/index.js';
+import type { PreparedMessage } from '../../../lib/message.js';
+import type { SpoolFileSystem } from '../../../lib/spool/file-spool.js';
+import { encodeRecord, parseSegment } from '../../../lib/spool/segment.js';
 
 let dir: string;
 beforeEach(async () => {
