@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNEL_NAMES } from '../../lib/diagnostics.js';
+import { CHANNEL_NAMES } from '../../lib/entries/diagnostics.js';
 import type { ProducerOptions } from '../../lib/index.js';
 import { useBroker } from '../support/broker-fixture.js';
 
