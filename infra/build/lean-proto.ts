@@ -11,8 +11,8 @@ import { ROOT_DIR } from './targets.js';
  * package ships: the messages of SendMessage and QueryRoute and every type they reach, first as a
  * protobufjs descriptor (`descriptor.json`), then as static encoders and decoders by protobufjs's own
  * generator (`messages.js`, on `protobufjs/minimal`: no reflection or code generation at run time, which
- * keeps a cold start short). Both files are committed; test/transport/lean-units.test.ts checks they are
- * what this script produces.
+ * keeps a cold start short). Both files are committed; test/unit/transport/lean-protocol.test.ts checks
+ * they are what this script produces.
  *
  *   npx tsx infra/build/lean-proto.ts
  */

@@ -10,20 +10,20 @@ import {
 import definition from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/definition_pb.js';
 import service from 'rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js';
 import { describe, expect, it } from 'vitest';
-import { leanProtoIsCurrent } from '../../infra/build/lean-proto.js';
-import { resolveConfig } from '../../lib/entries/advanced.js';
-import { ConfigError, ErrorCode } from '../../lib/index.js';
-import { classifyError } from '../../lib/producer/classify.js';
-import { BrokerStatusError, GrpcCallError, markRequestWritten } from '../../lib/transport/errors.js';
-import { RequestMetadata, requestDateTime } from '../../lib/transport/lean/metadata.js';
+import { leanProtoIsCurrent } from '../../../infra/build/lean-proto.js';
+import { resolveConfig } from '../../../lib/entries/advanced.js';
+import { ConfigError, ErrorCode } from '../../../lib/index.js';
+import { classifyError } from '../../../lib/producer/classify.js';
+import { BrokerStatusError, GrpcCallError, markRequestWritten } from '../../../lib/transport/errors.js';
+import { RequestMetadata, requestDateTime } from '../../../lib/transport/lean/metadata.js';
 import {
   int64ToNumber,
   QueryRouteRequestType,
   QueryRouteResponseType,
   SendMessageRequestType,
   SendMessageResponseType,
-} from '../../lib/transport/lean/proto.js';
-import { PublishingRoute } from '../../lib/transport/lean/route.js';
+} from '../../../lib/transport/lean/proto.js';
+import { PublishingRoute } from '../../../lib/transport/lean/route.js';
 
 /** A decoded message as a plain object: the fields it carries, without the prototype's defaults. */
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
