@@ -3,7 +3,7 @@ import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/ind
 import { pollMessages, processMessages, shutdownSharedConsumer } from '../../lib/consumer/index.js';
 import { createProducer, Packer, type Producer } from '../../lib/index.js';
 import { fromRocketMQEvent } from '../../lib/triggers/index.js';
-import { memoryLogger } from './support.js';
+import { memoryLogger } from '../unit/consumer/fakes.js';
 
 /** Packs from lib/pack.ts reach handlers as their records, through the trigger and the pull consumer. */
 

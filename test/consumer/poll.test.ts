@@ -8,7 +8,7 @@ import {
 } from '../../lib/consumer/index.js';
 import { createProducer, type Producer } from '../../lib/index.js';
 import { startConsumer } from '../broker/support.js';
-import { memoryLogger } from './support.js';
+import { memoryLogger } from '../unit/consumer/fakes.js';
 
 /** The pull consumer against the embedded broker over real gRPC, with the official SimpleConsumer. */
 

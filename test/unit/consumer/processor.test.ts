@@ -1,12 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { BatchFailedError } from '../../lib/consumer/errors.js';
-import { processMessages, RETRY_PROPERTIES } from '../../lib/consumer/processor.js';
-import { consumerStats } from '../../lib/consumer/stats.js';
-import { ErrorCode, RocketMQError } from '../../lib/errors.js';
-import { currentTraceparent } from '../../lib/trace-context.js';
-import { fakeProducer, memoryLogger, received } from './support.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BatchFailedError } from '../../../lib/consumer/errors.js';
+import { processMessages, RETRY_PROPERTIES } from '../../../lib/consumer/processor.js';
+import { consumerStats } from '../../../lib/consumer/stats.js';
+import { ErrorCode, RocketMQError } from '../../../lib/errors.js';
+import { currentTraceparent } from '../../../lib/trace-context.js';
+import { fakeProducer, memoryLogger, received } from './fakes.js';
 
 const soon = () => Date.now() + 10_000;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function messages(count: number, extra: (i: number) => Parameters<typeof received>[0] = () => ({})) {
   return Array.from({ length: count }, (_, i) =>
@@ -148,10 +152,10 @@ describe("processMessages: failurePolicy 'throw'", () => {
   });
 
   it('keeps the deadline: a hanging handler is abandoned with TIMEOUT and aborted, later ones never start', async () => {
+    vi.useFakeTimers();
     let aborted = false;
     const ran: string[] = [];
-    const started = Date.now();
-    const error = await rejection(
+    const outcome = rejection(
       processMessages(
         messages(3),
         (message, { signal }) => {
@@ -164,7 +168,10 @@ describe("processMessages: failurePolicy 'throw'", () => {
         { deadline: Date.now() + 200, logger: memoryLogger().logger },
       ),
     );
-    expect(Date.now() - started).toBeLessThan(2000);
+    await vi.advanceTimersByTimeAsync(199);
+    expect(aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await outcome;
     expect(ran).toEqual(['m0']);
     expect(aborted).toBe(true);
     expect(error.report.outcomes.map((o) => (o.error as RocketMQError).code)).toEqual([
@@ -265,12 +272,15 @@ describe("processMessages: failurePolicy 'retry-topic'", () => {
   });
 
   it('forwards messages the deadline left unstarted without using up an attempt', async () => {
+    vi.useFakeTimers();
     const { producer, sent } = fakeProducer();
-    const report = await processMessages(
+    const processing = processMessages(
       messages(2),
       () => new Promise((resolve) => setTimeout(resolve, 400)),
       { ...options(producer), deadline: Date.now() + 400, reserveMs: 200 },
     );
+    await vi.advanceTimersByTimeAsync(400);
+    const report = await processing;
     expect(report.outcomes.map((o) => o.status)).toEqual(['retried', 'retried']);
     expect(sent.map((m) => m.properties?.[RETRY_PROPERTIES.attempt])).toEqual(['1', '0']);
   });

@@ -1,7 +1,7 @@
-import { ReceivedMessage, type ReceivedMessageFields } from '../../lib/consumer/received.js';
-import { ErrorCode, RocketMQError } from '../../lib/errors.js';
-import type { Message } from '../../lib/message.js';
-import type { Producer } from '../../lib/producer/producer.js';
+import { ReceivedMessage, type ReceivedMessageFields } from '../../../lib/consumer/received.js';
+import { ErrorCode, RocketMQError } from '../../../lib/errors.js';
+import type { Message } from '../../../lib/message.js';
+import type { Producer } from '../../../lib/producer/producer.js';
 
 /** A received message for unit tests, with every field defaulted. */
 export function received(
