@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Chromium, launchChromium } from '../../infra/dev-console/browser.js';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { type DevServerProcess, startDevServerProcess } from './dev-server-process.js';
 
 /** Waits on outcomes only; generous, since the machine may be busy. */
@@ -241,17 +241,15 @@ describe('dev console with the embedded broker', () => {
 });
 
 describe('dev console with a broker of your own (ROCKETMQ_ENDPOINTS)', () => {
-  let broker: LocalBroker;
+  const fixture = useBroker();
   let server: DevServerProcess;
 
   beforeAll(async () => {
-    broker = await startLocalBroker();
-    server = await startDevServerProcess({ ROCKETMQ_ENDPOINTS: broker.endpoint });
+    server = await startDevServerProcess({ ROCKETMQ_ENDPOINTS: fixture.broker.endpoint });
   }, 2 * OUTCOME_MS);
 
   afterAll(async () => {
     await server?.stop();
-    await broker?.stop();
   });
 
   it(
