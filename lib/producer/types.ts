@@ -31,7 +31,8 @@ export type SendOptions = DeadlineOptions;
 
 export interface DrainOptions extends DeadlineOptions {
   /**
-   * Only these sends (e.g. one invocation's, collected by the producer's `track` hook) instead of all
+   * Only these sends (e.g. one invocation's, kept by the producer's `track` hook: a live set, which a
+   * send leaves when it settles) instead of all
    * the producer's: with FC instance concurrency, one request's drain must not wait for or expire
    * another's sends.
    */
