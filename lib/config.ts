@@ -101,11 +101,6 @@ export type ProducerConfigOptions = OptionsOf<typeof CLIENT_OPTIONS>;
 export type RetryOptions = NonNullable<ProducerConfigOptions['retry']>;
 export type ResolvedConfig = ResolvedOf<typeof CLIENT_OPTIONS>;
 
-/** The option keys, checked by the compiler against the options type. */
-export const CONFIG_KEYS: ReadonlySet<keyof ProducerConfigOptions> = new Set(
-  Object.keys(CLIENT_OPTIONS) as (keyof ProducerConfigOptions)[],
-);
-
 /** The plain defaults, read from {@link CLIENT_OPTIONS}. */
 export const DEFAULTS = defaultsOf(CLIENT_OPTIONS);
 

@@ -1,11 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CLIENT_OPTIONS, type Env, type ResolvedConfig } from '../config.js';
 import { given, integer, number } from '../options/kinds.js';
-import { defaultsOf, type OptionsOf, option, type ResolvedOf, resolveOptions } from '../options/schema.js';
+import { type OptionsOf, option, type ResolvedOf, resolveOptions } from '../options/schema.js';
 import { FileSpool } from '../spool/file-spool.js';
 import { S3Spool } from '../spool/s3-spool.js';
 import type { Spool } from '../spool/spool.js';
-import type { InFlightLimits } from './in-flight.js';
 import type { SendTracker } from './pending.js';
 import type { TransportFactory } from './transport.js';
 
@@ -98,14 +97,6 @@ export const PRODUCER_OPTIONS = { ...CLIENT_OPTIONS, ...PRODUCER_ONLY_OPTIONS };
 export type ProducerOptions = OptionsOf<typeof PRODUCER_OPTIONS>;
 export type ProducerOnlyOptions = ResolvedOf<typeof PRODUCER_ONLY_OPTIONS>;
 
-/** The producer option keys, checked by the compiler against the options type. */
-export const PRODUCER_KEYS: ReadonlySet<keyof ProducerOptions> = new Set(
-  Object.keys(PRODUCER_OPTIONS) as (keyof ProducerOptions)[],
-);
-
-export const PRODUCER_DEFAULTS = defaultsOf(PRODUCER_ONLY_OPTIONS);
-export const DEFAULT_SPOOL_RESERVE_MS = PRODUCER_ONLY_OPTIONS.spoolReserveMs.default;
-
 /**
  * Every producer option resolved at once: the client connection's (as {@link resolveConfig}) and the
  * producer's own; unknown keys are rejected as `producer` options.
@@ -122,16 +113,4 @@ export function resolveProducerOptions(
     Object.keys(PRODUCER_ONLY_OPTIONS).map((key) => [key, all[key as keyof typeof all]]),
   );
   return { config: config as ResolvedConfig, ...(own as ProducerOnlyOptions) };
-}
-
-/** The in-flight bounds alone, with their defaults. */
-export function resolveLimits(options: InFlightLimits, env: Env = process.env): Required<InFlightLimits> {
-  const { maxInFlight, maxInFlightBytes, maxConcurrentSends } = PRODUCER_ONLY_OPTIONS;
-  return resolveOptions({ maxInFlight, maxInFlightBytes, maxConcurrentSends }, options, env, 'producer');
-}
-
-/** `spoolReserveMs` alone: the option, else `ROCKETMQ_SPOOL_RESERVE_MS`, else the default. */
-export function resolveSpoolReserve(option: number | undefined, env: Env = process.env): number {
-  const { spoolReserveMs } = PRODUCER_ONLY_OPTIONS;
-  return resolveOptions({ spoolReserveMs }, { spoolReserveMs: option }, env, 'producer').spoolReserveMs;
 }

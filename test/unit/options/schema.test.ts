@@ -9,11 +9,7 @@ import {
   type ResolvedOf,
   resolveOptions,
 } from '../../../lib/options/schema.js';
-import {
-  PRODUCER_KEYS,
-  type ProducerOptions,
-  resolveProducerOptions,
-} from '../../../lib/producer/options.js';
+import { type ProducerOptions, resolveProducerOptions } from '../../../lib/producer/options.js';
 
 const SCHEMA = {
   size: option(integer(2), { env: 'TEST_SIZE', default: 2 }),
@@ -152,12 +148,6 @@ describe('the client and producer options', () => {
       error(() => resolveProducerOptions({ endpoints: 'h:1', spol: true } as never, {})).message,
     ).toMatch(/^unknown producer option: spol \(known: .*spool/);
     expect(error(() => resolveConfig(null as never, {})).message).toBe('client options must be an object');
-  });
-
-  it('keeps PRODUCER_KEYS to the keys of the producer options', () => {
-    expect([...PRODUCER_KEYS]).toContain('sendTimeoutMs');
-    expect([...PRODUCER_KEYS]).toContain('spoolReserveMs');
-    expectTypeOf(PRODUCER_KEYS).toEqualTypeOf<ReadonlySet<keyof ProducerOptions>>();
   });
 
   it('normalizes endpoints: split on ; or , and trimmed, joined with ;', () => {
