@@ -111,15 +111,17 @@ function details(key, summary, body) {
   return element;
 }
 
-function upsert(list, map, key, element) {
+/** Puts a row in place of its old one, or first; past MAX_ROWS the oldest row and its record go. */
+function upsert(list, map, key, element, records) {
   const old = map.get(key);
   if (old) old.replaceWith(element);
   else {
     list.prepend(element);
     if (map.size >= MAX_ROWS) {
-      const last = list.lastElementChild;
-      for (const [k, v] of map) if (v === last) map.delete(k);
-      last?.remove();
+      const [oldest, row] = map.entries().next().value;
+      map.delete(oldest);
+      records.delete(oldest);
+      row.remove();
     }
   }
   map.set(key, element);
@@ -184,7 +186,7 @@ function renderMessage(message) {
     { id: key, 'data-message-id': message.messageId, 'data-topic': message.topic },
     details(key, summary, body),
   );
-  upsert($('messages'), rows.messages, message.messageId, row);
+  upsert($('messages'), rows.messages, message.messageId, row, state.messages);
   filterRow(row, message);
 }
 
@@ -329,7 +331,7 @@ function renderInvocation(invocation) {
     { id: invocation.id, 'data-function': invocation.functionName, 'data-status': invocation.status },
     details(invocation.id, summary, body),
   );
-  upsert($('invocations'), rows.invocations, invocation.id, row);
+  upsert($('invocations'), rows.invocations, invocation.id, row, state.invocations);
   $('invocation-count').textContent = `${state.invocations.size} invocations`;
 }
 
