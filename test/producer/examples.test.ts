@@ -1,22 +1,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
 const run = promisify(execFile);
-let broker: LocalBroker;
+const fixture = useBroker();
 let spoolDir: string;
 /** An empty home: nothing may be written under it. */
 let home: string;
 
 beforeAll(async () => {
-  broker = await startLocalBroker();
   const { mkdtemp } = await import('node:fs/promises');
   spoolDir = await mkdtemp(`${(await import('node:os')).tmpdir()}/examples-spool-`);
   home = await mkdtemp(`${(await import('node:os')).tmpdir()}/examples-home-`);
 });
 afterAll(async () => {
-  await broker.stop();
   const { rm } = await import('node:fs/promises');
   await rm(home, { recursive: true, force: true });
   await rm(spoolDir, { recursive: true, force: true });
@@ -28,7 +26,7 @@ async function example(name: string) {
     env: {
       ...process.env,
       HOME: home,
-      ROCKETMQ_ENDPOINTS: broker.endpoint,
+      ROCKETMQ_ENDPOINTS: fixture.broker.endpoint,
       ROCKETMQ_SPOOL_DIR: spoolDir,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
@@ -40,7 +38,7 @@ describe('README examples run as written and exit on their own', () => {
   it('sync-send', async () => {
     const { stdout } = await example('sync-send');
     expect(stdout.match(/^sent \S+ to orders$/gm)).toHaveLength(3);
-    expect(broker.messages('orders').filter((m) => m.tag === 'OrderCreated')).toHaveLength(3);
+    expect(fixture.broker.messages('orders').filter((m) => m.tag === 'OrderCreated')).toHaveLength(3);
   });
 
   it('async-send', async () => {
@@ -55,6 +53,6 @@ describe('README examples run as written and exit on their own', () => {
     // The client's default logger writes ~/logs/rocketmq; home is read-only on FC and Lambda.
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(home)).toEqual([]);
-    expect(broker.messages('metrics').filter((m) => m.tag === 'cpu')).toHaveLength(100);
+    expect(fixture.broker.messages('metrics').filter((m) => m.tag === 'cpu')).toHaveLength(100);
   });
 });

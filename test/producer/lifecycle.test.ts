@@ -1,29 +1,26 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createProducer, ErrorCode, getProducer, shutdownSharedProducer } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
 const run = promisify(execFile);
 
+const fixture = useBroker();
+
 describe('shared producer', () => {
-  let broker: LocalBroker;
-  beforeAll(async () => {
-    broker = await startLocalBroker();
-  });
   afterAll(async () => {
     await shutdownSharedProducer();
-    await broker.stop();
   });
 
   it('is created once and reused; concurrent first sends share one startup', async () => {
-    const first = getProducer({ endpoints: broker.endpoint });
+    const first = getProducer({ endpoints: fixture.broker.endpoint });
     expect(getProducer()).toBe(first);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => getProducer().send({ topic: 'orders', body: `first-${i}` })),
     );
     expect(new Set(results.map((r) => r.messageId)).size).toBe(20);
-    expect(broker.stats().rpcCalls.QueryRoute).toBe(1);
+    expect(fixture.broker.stats().rpcCalls.QueryRoute).toBe(1);
   });
 
   it('refuses sends after shutdown, and the next getProducer() makes a fresh one', async () => {
@@ -35,21 +32,21 @@ describe('shared producer', () => {
     await expect(old.send({ topic: 'orders', body: 'x' })).rejects.toMatchObject({
       code: ErrorCode.PRODUCER_CLOSED,
     });
-    const fresh = getProducer({ endpoints: broker.endpoint });
+    const fresh = getProducer({ endpoints: fixture.broker.endpoint });
     expect(fresh).not.toBe(old);
     await expect(fresh.send({ topic: 'orders', body: 'y' })).resolves.toMatchObject({ topic: 'orders' });
   });
 
   it('warms up ahead of the first send: client started, routes looked up, nothing thrown when down', async () => {
-    const producer = createProducer({ endpoints: broker.endpoint });
-    const routesBefore = broker.stats().rpcCalls.QueryRoute ?? 0;
+    const producer = fixture.producerFor();
+    const routesBefore = fixture.broker.stats().rpcCalls.QueryRoute ?? 0;
     expect(await producer.warmUp(['orders', 'metrics'])).toBeUndefined();
-    expect((broker.stats().rpcCalls.QueryRoute ?? 0) - routesBefore).toBe(2);
+    expect((fixture.broker.stats().rpcCalls.QueryRoute ?? 0) - routesBefore).toBe(2);
     await producer.send({ topic: 'orders', body: 'after warm-up' });
-    expect((broker.stats().rpcCalls.QueryRoute ?? 0) - routesBefore).toBe(2);
+    expect((fixture.broker.stats().rpcCalls.QueryRoute ?? 0) - routesBefore).toBe(2);
     await producer.shutdown();
 
-    const unknown = createProducer({ endpoints: broker.endpoint });
+    const unknown = fixture.producerFor();
     expect(await unknown.warmUp(['no-such-topic'])).toMatchObject({ code: ErrorCode.TOPIC_NOT_FOUND });
     await unknown.shutdown();
   });

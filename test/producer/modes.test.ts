@@ -1,25 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { LocalBroker } from '../../infra/local-broker/index.js';
 import {
-  createProducer,
   ErrorCode,
   type Producer,
   RocketMQError,
   type SendFailure,
   type SendResult,
 } from '../../lib/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 
+const fixture = useBroker();
 let broker: LocalBroker;
+/** A fresh producer per test: its counters start at zero. */
 let producer: Producer;
 
-beforeAll(async () => {
-  broker = await startLocalBroker();
-  producer = createProducer({ endpoints: broker.endpoint });
-});
-
-afterAll(async () => {
-  await producer.shutdown();
-  await broker.stop();
+beforeEach(() => {
+  broker = fixture.broker;
+  producer = fixture.producerFor();
 });
 
 describe('sync send', () => {
@@ -85,35 +82,39 @@ describe('sync send', () => {
 
 describe('async send', () => {
   it('calls onSuccess exactly once, never before sendAsync returns', async () => {
-    const calls: SendResult[] = [];
+    // Recorded, not asserted in the callback: the producer catches what a callback throws.
+    const calls: { result: SendResult; afterReturn: boolean }[] = [];
+    const failures: SendFailure[] = [];
     let returned = false;
     const done = new Promise<void>((resolve) => {
       producer.sendAsync(
         { topic: 'orders', tag: 'Fanout', body: 'async' },
         {
           onSuccess: (result) => {
-            expect(returned).toBe(true);
-            calls.push(result);
+            calls.push({ result, afterReturn: returned });
             resolve();
           },
-          onException: () => expect.unreachable(),
+          onException: (failure) => {
+            failures.push(failure);
+            resolve();
+          },
         },
       );
       returned = true;
     });
     await done;
     await producer.drain();
-    expect(calls).toHaveLength(1);
-    expect(broker.messages('orders').some((m) => m.messageId === calls[0]?.messageId)).toBe(true);
+    expect(failures).toEqual([]);
+    expect(calls.map((call) => call.afterReturn)).toEqual([true]);
+    expect(broker.messages('orders').some((m) => m.messageId === calls[0]?.result.messageId)).toBe(true);
   });
 
   it('calls onException with topic and typed exception on failure', async () => {
-    const failure = await new Promise<SendFailure>((resolve) => {
-      producer.sendAsync(
-        { topic: 'no-such-topic', body: 'x' },
-        { onSuccess: () => expect.unreachable(), onException: resolve },
-      );
+    const outcome = await new Promise<SendFailure | SendResult>((resolve) => {
+      producer.sendAsync({ topic: 'no-such-topic', body: 'x' }, { onSuccess: resolve, onException: resolve });
     });
+    expect(outcome).toHaveProperty('exception');
+    const failure = outcome as SendFailure;
     expect(failure).toMatchObject({ topic: 'no-such-topic', spooled: false });
     expect(failure.exception.code).toBe(ErrorCode.TOPIC_NOT_FOUND);
   });
@@ -181,13 +182,20 @@ describe('oneway send', () => {
 });
 
 describe('stats', () => {
-  it('counts per mode and reports latency percentiles', () => {
+  it('counts each mode from zero and reports latency percentiles', async () => {
+    await producer.send({ topic: 'orders', body: 'sync' });
+    await producer.sendAsync({ topic: 'orders', body: 'async' });
+    await producer.sendAsync({ topic: 'no-such-topic', body: 'fails' }).catch(() => undefined);
+    producer.sendOneway({ topic: 'metrics', body: 'oneway' });
+    await producer.drain();
     const stats = producer.stats();
-    expect(stats.sync.sent).toBeGreaterThan(0);
-    expect(stats.async.sent).toBeGreaterThan(0);
-    expect(stats.async.failed).toBeGreaterThan(0);
-    expect(stats.latencyMs.count).toBeGreaterThan(0);
+    expect(stats.sync).toMatchObject({ sent: 1, failed: 0 });
+    expect(stats.async).toMatchObject({ sent: 1, failed: 1 });
+    expect(stats.oneway).toMatchObject({ sent: 1, failed: 0, dropped: 0 });
+    // Sync and async sends the broker acknowledged; oneway sends have no latency of their own.
+    expect(stats.latencyMs.count).toBe(2);
     expect(stats.latencyMs.p99).toBeGreaterThanOrEqual(stats.latencyMs.p50);
+    expect(stats.latencyMs.p50).toBeGreaterThan(0);
     expect(stats.inFlight).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSpool } from '../../lib/entries/spool.js';
-import { ErrorCode, type SendFailure } from '../../lib/index.js';
+import { ErrorCode, type SendFailure, type SendResult } from '../../lib/index.js';
 import { useBroker } from '../support/broker-fixture.js';
 
 const fixture = useBroker();
@@ -75,10 +75,11 @@ describe('deadlines', () => {
       await producer.send({ topic: 'orders', body: 'warm-up' });
       fixture.broker.faults.delayMs = 3000;
       const failures: SendFailure[] = [];
+      const successes: SendResult[] = [];
       for (let i = 0; i < 5; i++) {
         producer.sendAsync(
           { topic: 'orders', keys: [`late${i}`], body: 'slow' },
-          { onSuccess: () => expect.unreachable(), onException: (f) => failures.push(f) },
+          { onSuccess: (r) => successes.push(r), onException: (f) => failures.push(f) },
         );
       }
       for (let i = 0; i < 3; i++) producer.sendOneway({ topic: 'logs', body: 'slow' });
@@ -86,6 +87,7 @@ describe('deadlines', () => {
       const result = await producer.drain({ timeoutMs: 200 });
       expect(Date.now() - started).toBeLessThan(1000);
       expect(result).toEqual({ settled: 0, expiredAsync: 5, droppedOneway: 3, notPersisted: 0 });
+      expect(successes).toEqual([]);
       expect(failures).toHaveLength(5);
       expect(failures.every((f) => f.exception.code === ErrorCode.TIMEOUT && f.spooled)).toBe(true);
       expect(producer.stats()).toMatchObject({ inFlight: 0, oneway: { dropped: 3 }, async: { spooled: 5 } });
@@ -107,39 +109,33 @@ describe('deadlines', () => {
 
 describe('exactly-once callbacks under load', () => {
   it('1,000 concurrent async sends with injected failures: one callback each', async () => {
-    const producer = producerFor({ retry: { maxAttempts: 1 } });
+    // A send timeout that a loaded machine cannot run out of: the only failures are the injected ones.
+    const producer = producerFor({ retry: { maxAttempts: 1 }, sendTimeoutMs: 30_000 });
     await producer.send({ topic: 'orders', body: 'warm-up' });
     const storedBefore = fixture.broker.messages('orders').length;
     fixture.broker.faults.failNextSends(100, 50001);
-    const calls = new Map<number, number>();
-    let successes = 0;
-    let failures = 0;
+    // Recorded, not asserted in the callbacks: the producer catches what a callback throws.
+    const calls = new Map<number, string[]>();
     for (let i = 0; i < 1000; i++) {
-      const count = () => calls.set(i, (calls.get(i) ?? 0) + 1);
+      const record = (outcome: string) => calls.set(i, [...(calls.get(i) ?? []), outcome]);
       producer.sendAsync(
         { topic: 'orders', keys: [`k${i}`], body: `m${i}` },
         {
-          onSuccess: () => {
-            count();
-            successes++;
-          },
-          onException: (failure) => {
-            count();
-            failures++;
-            expect(failure.exception.code).toBe(ErrorCode.BROKER_INTERNAL);
-          },
+          onSuccess: () => record('ok'),
+          onException: (failure) => record(failure.exception.code),
         },
       );
     }
-    const drained = await producer.drain({ timeoutMs: 20_000 });
+    const drained = await producer.drain({ timeoutMs: 60_000 });
     expect(drained.expiredAsync).toBe(0);
     expect(calls.size).toBe(1000);
-    expect([...calls.values()].every((n) => n === 1)).toBe(true);
-    expect(failures).toBe(100);
-    expect(successes).toBe(900);
+    expect([...calls.values()].filter((outcomes) => outcomes.length !== 1)).toEqual([]);
+    const outcomes = [...calls.values()].map(([outcome]) => outcome);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(900);
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual(Array(100).fill(ErrorCode.BROKER_INTERNAL));
     expect(fixture.broker.messages('orders').length - storedBefore).toBe(900);
     expect(producer.stats().async).toMatchObject({ sent: 900, failed: 100 });
-  });
+  }, 120_000);
 });
 
 describe('spool round trip', () => {
@@ -151,13 +147,15 @@ describe('spool round trip', () => {
       await producer.send({ topic: 'orders', body: 'warm-up' });
       fixture.broker.faults.failNextSends(3, 50001);
       const failures: SendFailure[] = [];
+      const successes: SendResult[] = [];
       for (let i = 0; i < 3; i++) {
         producer.sendAsync(
           { topic: 'orders', tag: 'Spooled', keys: [`SPOOL_${i}`], body: { i } },
-          { onSuccess: () => expect.unreachable(), onException: (f) => failures.push(f) },
+          { onSuccess: (r) => successes.push(r), onException: (f) => failures.push(f) },
         );
       }
       await producer.drain();
+      expect(successes).toEqual([]);
       expect(failures.map((f) => f.spooled)).toEqual([true, true, true]);
       await writeFile(join(dir, '000000000000000-corrupt.json'), 'not json');
       const report = await producer.redeliverSpool();
