@@ -4,11 +4,11 @@ import { handler as fcHandler } from '../../functions/order-fulfilment/fc.js';
 import { resetStock } from '../../functions/order-fulfilment/handler.js';
 import { initialStock, reserveStock } from '../../functions/order-fulfilment/stock.js';
 import { fcContext, lambdaContext } from '../../infra/emulate.js';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
 import { toCloudEvent, triggerEvent } from '../../infra/rocketmq-trigger.js';
 import { sharedConsumerCount, shutdownSharedConsumer } from '../../lib/consumer/index.js';
 import { getProducer, shutdownSharedProducer } from '../../lib/index.js';
 import { fromRocketMQEvent } from '../../lib/triggers/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { eventBytes } from '../triggers/load-event.js';
 
 const order = (orderId: string, items: Array<{ sku: string; qty: number }>) => ({
@@ -56,16 +56,16 @@ describe('reserveStock (pure)', () => {
 });
 
 describe('order-fulfilment against the embedded broker', () => {
-  let broker: LocalBroker;
-  beforeAll(async () => {
-    broker = await startLocalBroker();
-    process.env.ROCKETMQ_ENDPOINTS = broker.endpoint;
+  // The functions' shared producer and consumer find the broker through the environment.
+  const fixture = useBroker({ newGroupStart: 'last' });
+  beforeAll(() => {
+    process.env.ROCKETMQ_ENDPOINTS = fixture.broker.endpoint;
   });
   beforeEach(() => resetStock());
+  // Runs before the fixture stops the broker: their shutdown talks to it.
   afterAll(async () => {
     await shutdownSharedConsumer();
     await shutdownSharedProducer();
-    await broker.stop();
     delete process.env.ROCKETMQ_ENDPOINTS;
   });
 
@@ -89,18 +89,18 @@ describe('order-fulfilment against the embedded broker', () => {
     const second = await awsHandler(schedule, lambdaContext('order-fulfilment', 10));
     expect(second).toEqual({ processed: 2, failed: 0, retried: 0, deadLettered: 0 });
     expect(sharedConsumerCount()).toBe(consumers);
-    const keys = broker.messages('shipments').map((m) => m.keys[0]);
+    const keys = fixture.broker.messages('shipments').map((m) => m.keys[0]);
     expect(keys).toEqual(expect.arrayContaining(['ORDERID_6001', 'ORDERID_6002', 'ORDERID_6003']));
   });
 
   it.each(['fc/rocketmq-orders.json', 'fc/rocketmq-orders-rawdata.json', 'fc/rocketmq-selfmanaged.json'])(
     'FC: %s → one shipments message per item, drained before the handler returns',
     async (name) => {
-      const before = broker.messages('shipments').length;
+      const before = fixture.broker.messages('shipments').length;
       const result = await fcHandler(eventBytes(name), fcContext('order-fulfilment', 10));
       expect(result).toEqual({ processed: 2, failed: 0, retried: 0, deadLettered: 0 });
       // Drained: the async sends are stored by the time the handler has returned.
-      const shipments = broker.messages('shipments').slice(before);
+      const shipments = fixture.broker.messages('shipments').slice(before);
       expect(shipments.map((m) => m.keys)).toEqual([
         ['ORDERID_1001', 'SKU_A1'],
         ['ORDERID_1001', 'SKU_B7'],
@@ -117,19 +117,19 @@ describe('order-fulfilment against the embedded broker', () => {
     first.data.body = JSON.stringify(order('5005', [{ sku: 'A1', qty: 10_000 }]));
     const result = await fcHandler(Buffer.from(JSON.stringify([first])), fcContext('order-fulfilment', 10));
     expect(result).toEqual({ processed: 0, failed: 0, retried: 1, deadLettered: 0 });
-    const retried = broker.messages('orders-retry').at(-1);
+    const retried = fixture.broker.messages('orders-retry').at(-1);
     expect(retried?.properties['consume.attempt']).toBe('1');
     expect(retried?.keys).toEqual(['ORDERID_1001']);
   });
 
   it('FC: a malformed event fails the invocation with EVENT_INVALID and sends nothing', async () => {
-    const before = broker.stats().storedMessages;
+    const before = fixture.broker.stats().storedMessages;
     await expect(
       fcHandler(Buffer.from('[{"specversion":"1.0"}]'), fcContext('order-fulfilment', 10)),
     ).rejects.toMatchObject({
       code: 'EVENT_INVALID',
     });
-    expect(broker.stats().storedMessages).toBe(before);
+    expect(fixture.broker.stats().storedMessages).toBe(before);
   });
 
   it('AWS: anything but a scheduled event is refused', async () => {

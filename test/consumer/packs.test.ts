@@ -1,24 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pollMessages, processMessages, shutdownSharedConsumer } from '../../lib/consumer/index.js';
-import { createProducer, Packer, type Producer } from '../../lib/index.js';
+import { Packer, type Producer } from '../../lib/index.js';
 import { fromRocketMQEvent } from '../../lib/triggers/index.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { memoryLogger } from '../unit/consumer/fakes.js';
 
-/** Packs from lib/pack.ts reach handlers as their records, through the trigger and the pull consumer. */
+/** Packs from lib/pack/ reach handlers as their records, through the trigger and the pull consumer. */
 
-let broker: LocalBroker;
+const fixture = useBroker({ newGroupStart: 'last', topics: { packed: 'NORMAL' } });
 let producer: Producer;
 
-beforeAll(async () => {
-  broker = await startLocalBroker({ topics: { packed: 'NORMAL' } });
-  producer = createProducer({ endpoints: broker.endpoint });
+beforeEach(() => {
+  producer = fixture.producerFor();
 });
 afterEach(() => shutdownSharedConsumer());
-afterAll(async () => {
-  await producer.shutdown();
-  await broker.stop();
-});
 
 const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -33,7 +28,7 @@ async function sendPack(bodies: string[]): Promise<void> {
 describe('packs on the consume side', () => {
   it('the trigger event of a pack gives its records, each marked with its place', async () => {
     await sendPack(['one', 'two', 'three']);
-    const stored = broker.messages('packed').at(-1);
+    const stored = fixture.broker.messages('packed').at(-1);
     if (!stored) throw new Error('the pack was not stored');
     const event = [
       {
@@ -81,7 +76,7 @@ describe('packs on the consume side', () => {
       pollMessages({
         topic: 'packed',
         consumerGroup,
-        client: { endpoints: broker.endpoint },
+        client: { endpoints: fixture.broker.endpoint },
         deadline: Date.now() + 5000,
         awaitDurationMs: 200,
         backoffBaseMs: 10_000,

@@ -1,41 +1,39 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_PREFIX, type LocalBroker, startLocalBroker } from '../../infra/local-broker/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_PREFIX } from '../../infra/local-broker/index.js';
 import {
   pollMessages,
   RETRY_PROPERTIES,
   sharedConsumerCount,
   shutdownSharedConsumer,
 } from '../../lib/consumer/index.js';
-import { createProducer, type Producer } from '../../lib/index.js';
+import type { Producer } from '../../lib/index.js';
 import { startConsumer } from '../broker/support.js';
+import { useBroker } from '../support/broker-fixture.js';
 import { memoryLogger } from '../unit/consumer/fakes.js';
 
 /** The pull consumer against the embedded broker over real gRPC, with the official SimpleConsumer. */
 
-let broker: LocalBroker;
+// Like a real proxy, the broker starts a new group at the end of each queue (see joinGroup).
+const fixture = useBroker({
+  newGroupStart: 'last',
+  topics: {
+    all: 'NORMAL',
+    poison: 'NORMAL',
+    work: 'NORMAL',
+    'work-retry': 'NORMAL',
+    'work-dlq': 'NORMAL',
+    slow: 'NORMAL',
+    warm: 'NORMAL',
+    frozen: 'NORMAL',
+  },
+});
 let producer: Producer;
 let groupSeq = 0;
 
-beforeAll(async () => {
-  broker = await startLocalBroker({
-    topics: {
-      all: 'NORMAL',
-      poison: 'NORMAL',
-      work: 'NORMAL',
-      'work-retry': 'NORMAL',
-      'work-dlq': 'NORMAL',
-      slow: 'NORMAL',
-      warm: 'NORMAL',
-      frozen: 'NORMAL',
-    },
-  });
-  producer = createProducer({ endpoints: broker.endpoint });
+beforeEach(() => {
+  producer = fixture.producerFor();
 });
 afterEach(() => shutdownSharedConsumer());
-afterAll(async () => {
-  await producer.shutdown();
-  await broker.stop();
-});
 
 /** Each test reads with its own group, so it sees every message of the topic from the start. */
 function group(): string {
@@ -50,7 +48,7 @@ async function send(topic: string, count: number, prefix = 'm'): Promise<string[
 }
 
 const quick = { awaitDurationMs: 200, settleReserveMs: 200 };
-const client = () => ({ endpoints: broker.endpoint });
+const client = () => ({ endpoints: fixture.broker.endpoint });
 
 /**
  * Like a real proxy, the broker may start a new group at the end of each queue, so a test first makes
@@ -142,7 +140,7 @@ describe('pollMessages against the embedded broker', () => {
     expect(attempts).toEqual(Array.from({ length: 17 }, (_, i) => i + 1));
     expect(report.retimed).toBe(17);
     expect(report.processed).toBe(3);
-    const dead = broker.messages(`${DEAD_LETTER_PREFIX}${consumerGroup}`);
+    const dead = fixture.broker.messages(`${DEAD_LETTER_PREFIX}${consumerGroup}`);
     expect(dead.map((m) => m.messageId)).toEqual([poison]);
   });
 
@@ -170,7 +168,7 @@ describe('pollMessages against the embedded broker', () => {
     expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
     expect(report).toMatchObject({ retried: 1, failed: 0 });
     expect(report.acked).toBe(report.received);
-    const forwarded = broker.messages(topic).at(-1);
+    const forwarded = fixture.broker.messages(topic).at(-1);
     expect(forwarded?.body.toString()).toBe('to-retry0');
     expect(forwarded?.properties).toMatchObject({
       [RETRY_PROPERTIES.attempt]: '1',
@@ -199,13 +197,19 @@ describe('pollMessages against the embedded broker', () => {
       // The first message is quick, every other one never finishes.
       handler: (message) => (message.body.toString() === 's0' ? undefined : new Promise(() => {})),
     });
-    expect(Date.now()).toBeLessThanOrEqual(deadline + 50);
+    // By the deadline, give or take a timer that fires late on a busy machine.
+    expect(Date.now()).toBeLessThanOrEqual(deadline + 1000);
     expect(report.received).toBe(6);
     expect(report.acked + report.retimed).toBe(6);
     expect(report).toMatchObject({ processed: 1, failed: 5, unsettled: 0 });
 
     // Re-timed, not left to the 30 s receive-time duration: they come back as attempt 2 right away.
-    const checker = await startConsumer(broker, consumerGroup, { [topic]: '*' }, { awaitDuration: 3000 });
+    const checker = await startConsumer(
+      fixture.broker,
+      consumerGroup,
+      { [topic]: '*' },
+      { awaitDuration: 3000 },
+    );
     const back: string[] = [];
     while (back.length < 5) {
       const views = await checker.receive(8, 10_000);
@@ -235,12 +239,12 @@ describe('pollMessages against the embedded broker', () => {
     await joinGroup(topic, consumerGroup);
     await send(topic, 2);
     expect((await poll()).processed).toBe(2);
-    const telemetry = broker.stats().rpcCalls.Telemetry ?? 0;
+    const telemetry = fixture.broker.stats().rpcCalls.Telemetry ?? 0;
     await send(topic, 3);
     expect((await poll()).processed).toBe(3);
     expect(sharedConsumerCount()).toBe(1);
     // The warm invocation opened no new client session.
-    expect(broker.stats().rpcCalls.Telemetry ?? 0).toBe(telemetry);
+    expect(fixture.broker.stats().rpcCalls.Telemetry ?? 0).toBe(telemetry);
 
     await shutdownSharedConsumer();
     expect(sharedConsumerCount()).toBe(0);
@@ -253,10 +257,8 @@ describe('pollMessages against the embedded broker', () => {
     const consumerGroup = group();
     await joinGroup(topic, consumerGroup);
     // What a freeze does to a kept connection: it stays open and nothing comes back on it.
-    broker.faults.freezeConnections();
-    const producer2 = createProducer({ endpoints: broker.endpoint });
-    const { messageId: id } = await producer2.send({ topic, body: 'after the thaw' });
-    await producer2.shutdown();
+    fixture.broker.faults.freezeConnections();
+    const { messageId: id } = await fixture.producerFor().send({ topic, body: 'after the thaw' });
     const { logger, lines } = memoryLogger();
     const seen: string[] = [];
     const deadline = Date.now() + 12_000;
@@ -274,7 +276,8 @@ describe('pollMessages against the embedded broker', () => {
     expect(lines.map((line) => line.message)).toContain('receive failed on a warm consumer; replacing it');
     expect(seen).toEqual([id]);
     expect(report).toMatchObject({ processed: 1, acked: 1 });
-    expect(Date.now()).toBeLessThanOrEqual(deadline + 50);
+    // By the deadline, give or take a timer that fires late on a busy machine.
+    expect(Date.now()).toBeLessThanOrEqual(deadline + 1000);
   });
 
   it('rejects bad options before connecting', async () => {
