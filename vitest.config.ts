@@ -1,21 +1,49 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects in one run:
- * - `lean` runs every test on the default transport (an empty `ROCKETMQ_TRANSPORT` means the default,
- *   whatever the shell exported);
- * - `official` runs again every test whose producers take the transport from the environment (producer,
- *   function, fault and edge-of-invocation tests; child processes inherit it) on the official client,
- *   with the quick fault suite.
- * Tests that name a transport themselves (test/transport/**) run once, in `lean`. test/matrix checks,
- * in both projects, that the environment really switched the transport.
+ * The tests in three layers, one project each, plus one project that runs the transport-sensitive tests
+ * again on the official client:
+ * - `unit` (test/unit/**): fakes and fake timers, no broker, no child process; seconds in all
+ *   (`npm run test:unit`). test/support/unit-guard.ts refuses to start a broker or a process there.
+ * - `integration`: the library against the embedded broker over real gRPC, in the test's process.
+ * - `e2e`: through the CLIs, the bundles and child processes (npm run invoke / new / build / bench, the
+ *   dev server, edge-of-invocation and fault children).
+ * - `official`: what depends on the transport (producer modes, reliability and broker-down, the function
+ *   handlers that send, edge of invocation, faults, the matrix check) with ROCKETMQ_TRANSPORT=official;
+ *   child processes inherit it. What does not depend on it (CLI usage, dev server routes, deploy
+ *   checks, broker behaviour, sample events) runs once.
+ * `unit`, `integration` and `e2e` run on the default transport: an empty `ROCKETMQ_TRANSPORT` means the
+ * default, whatever the shell exported. Tests that name a transport themselves (test/transport/**) run
+ * once. test/matrix checks, in both transports, that the environment really switched it.
  */
-const PER_TRANSPORT = [
-  'test/producer/**/*.test.ts',
-  'test/functions/**/*.test.ts',
-  'test/faults/**/*.test.ts',
+const UNIT = ['test/unit/**/*.test.ts'];
+
+const E2E = [
+  'test/bench/**/*.test.ts',
+  'test/deploy/**/*.test.ts',
   'test/edge/**/*.test.ts',
+  'test/faults/**/*.test.ts',
+  'test/broker/cli.test.ts',
+  'test/console/**/*.test.ts',
+  'test/broker/push-consumer.test.ts',
+  'test/consumer/invoke.test.ts',
+  'test/consumer/workflow.test.ts',
+  'test/functions/dev-server*.test.ts',
+  'test/functions/invoke*.test.ts',
+  'test/spool/redeliver-processes.test.ts',
+];
+
+const OFFICIAL = [
+  'test/producer/**/*.test.ts',
+  'test/edge/**/*.test.ts',
+  'test/faults/**/*.test.ts',
   'test/matrix/**/*.test.ts',
+  // The function handlers that send, in the test's process and through `npm run invoke`.
+  'test/functions/fanout-*.test.ts',
+  'test/functions/invoke.test.ts',
+  'test/functions/log-shipping.test.ts',
+  'test/functions/platform-deadlines.test.ts',
+  'test/functions/spool-redeliver.test.ts',
 ];
 
 /**
@@ -33,6 +61,9 @@ function isLocalS3ServerRace(error: Error & { code?: unknown; path?: unknown }):
   );
 }
 
+// Library logs are JSON lines on stdout; tests that check logging build their own logger.
+const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT' };
+
 export default defineConfig({
   // The functions import the library by its package name; tsconfig.json's `paths` map each entry to its
   // source in lib/, so tests load the same modules as the dev tools that import lib/ directly.
@@ -42,15 +73,38 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Most test files wait (on the broker, timers, child processes) far more than they compute, so on
+    // a 2-core runner three files at a time finish sooner than vitest's default of one (cores - 1);
+    // every timing budget in the tests holds with the cores shared this way.
+    maxWorkers: 3,
     onUnhandledError: (error) => !isLocalS3ServerRace(error as Error & { code?: unknown; path?: unknown }),
     projects: [
       {
         extends: true,
         test: {
-          name: 'lean',
+          name: 'unit',
+          include: UNIT,
+          setupFiles: ['./test/support/unit-guard.ts'],
+          env: { ...QUIET, ROCKETMQ_TRANSPORT: '' },
+          provide: { transport: 'lean' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
           include: ['test/**/*.test.ts'],
-          // Library logs are JSON lines on stdout; tests that check logging build their own logger.
-          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', ROCKETMQ_TRANSPORT: '' },
+          exclude: [...UNIT, ...E2E],
+          env: { ...QUIET, ROCKETMQ_TRANSPORT: '' },
+          provide: { transport: 'lean' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: E2E,
+          env: { ...QUIET, ROCKETMQ_TRANSPORT: '' },
           provide: { transport: 'lean' },
         },
       },
@@ -58,8 +112,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'official',
-          include: PER_TRANSPORT,
-          env: { POWERTOOLS_LOG_LEVEL: 'SILENT', ROCKETMQ_TRANSPORT: 'official', FAULT_SUITE_SIZE: 'quick' },
+          include: OFFICIAL,
+          env: { ...QUIET, ROCKETMQ_TRANSPORT: 'official', FAULT_SUITE_SIZE: 'quick' },
           provide: { transport: 'official' },
         },
       },
