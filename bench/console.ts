@@ -13,7 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { launchChromium } from '../infra/dev-console/browser.js';
+import { launchChromium, RECORD_ARRIVALS } from '../infra/dev-console/browser.js';
 import { startDevServer } from '../infra/dev-server.js';
 import { median, percentile, round } from './stats.js';
 
@@ -21,18 +21,6 @@ const quick = process.argv.includes('--quick');
 const ORDERS = quick ? 20 : 100;
 /** Between orders, so that each message is measured on its own and not in a burst. */
 const GAP_MS = 50;
-
-const RECORD_ARRIVALS = `
-  window.seenAt = {};
-  new MutationObserver((records) => {
-    const now = Date.now();
-    for (const record of records)
-      for (const node of record.addedNodes) {
-        const id = node.dataset && node.dataset.messageId;
-        if (id !== undefined && window.seenAt[id] === undefined) window.seenAt[id] = now;
-      }
-  }).observe(document.getElementById('messages'), { childList: true });
-`;
 
 process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
 const server = await startDevServer({ port: 0, brokerPort: 0, timerIntervalSeconds: 0, print: () => {} });

@@ -62,3 +62,19 @@ export async function launchChromium(
     throw error;
   }
 }
+
+/**
+ * Runs in the page (as text: the project's types have no DOM): notes when each message row first
+ * appears, by the page's clock, which is this machine's, as the broker's store time is.
+ */
+export const RECORD_ARRIVALS = `
+  window.seenAt = {};
+  new MutationObserver((records) => {
+    const now = Date.now();
+    for (const record of records)
+      for (const node of record.addedNodes) {
+        const id = node.dataset && node.dataset.messageId;
+        if (id !== undefined && window.seenAt[id] === undefined) window.seenAt[id] = now;
+      }
+  }).observe(document.getElementById('messages'), { childList: true });
+`;

@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigError } from '../errors.js';
 import { getLogger } from '../log.js';
+import { integer } from '../options/kinds.js';
+import { checked } from '../options/schema.js';
 import type { Producer } from '../producer/producer.js';
 import { getProducer } from '../producer/shared.js';
 
@@ -68,10 +70,7 @@ export interface ResolvedProcessOptions {
 }
 
 function positive(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(`processMessages: ${name} must be a whole number ≥ 1`, { field: name });
-  }
-  return value;
+  return checked(integer(1), value, name);
 }
 
 export function resolveProcessOptions(options: ProcessOptions, now: number): ResolvedProcessOptions {

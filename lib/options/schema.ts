@@ -110,7 +110,8 @@ function shown(value: unknown): string {
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
-function checked<T>(kind: Kind<T>, value: unknown, name: string, raw: unknown = value): T {
+/** The value when `kind` accepts it; a `ConfigError` naming the option and showing the value otherwise. */
+export function checked<T>(kind: Kind<T>, value: unknown, name: string, raw: unknown = value): T {
   if (!accepts(kind, value))
     throw new ConfigError(`${name} must be ${kind.expects}, got ${shown(raw)}`, { field: name });
   return value;

@@ -1,5 +1,7 @@
 import { ConfigError, ErrorCode, MessageValidationError, RocketMQError } from '../errors.js';
 import { type Message, type PreparedMessage, validateMessage } from '../message.js';
+import { integer } from '../options/kinds.js';
+import { checked } from '../options/schema.js';
 import type { Producer } from '../producer/producer.js';
 import {
   encodeFrame,
@@ -71,11 +73,7 @@ interface OpenPack {
 }
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`packer ${name} must be a positive integer, got ${value}`);
-  }
-  return value;
+  return value === undefined ? fallback : checked(integer(1), value, `packer ${name}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { rejectUnknownKeys } from '../config.js';
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError, ErrorCode, RocketMQError } from '../errors.js';
 
 /** Caller-facing bound of a send or a drain: an absolute epoch-ms `deadline`, or `timeoutMs` from now. */
 export interface DeadlineOptions {
@@ -16,20 +16,17 @@ const DRAIN_KEYS = new Set([...DEADLINE_KEYS, 'sends']);
 export function checkDeadlineOptions(options: DeadlineOptions | undefined, where: string): void {
   if (options === undefined) return;
   if (options === null || typeof options !== 'object') {
-    throw new RocketMQError(ErrorCode.CONFIG_INVALID, `${where} options must be an object`);
+    throw new ConfigError(`${where} options must be an object`);
   }
   rejectUnknownKeys(options, where === 'drain' ? DRAIN_KEYS : DEADLINE_KEYS, where);
   const sends = (options as { sends?: unknown }).sends;
   if (sends !== undefined && !(sends instanceof Set)) {
-    throw new RocketMQError(ErrorCode.CONFIG_INVALID, `${where} option sends must be a Set of pending sends`);
+    throw new ConfigError(`${where} option sends must be a Set of pending sends`);
   }
   for (const key of DEADLINE_KEYS) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
-      throw new RocketMQError(
-        ErrorCode.CONFIG_INVALID,
-        `${where} option ${key} must be a number of milliseconds`,
-      );
+      throw new ConfigError(`${where} option ${key} must be a number of milliseconds`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { SendCallback, SendOptions, SendResult } from './types.js';
 
 /** The promise form of `sendAsync`: the callback it is served by, and the promise the caller gets. */
@@ -20,10 +20,7 @@ export function asyncArguments(
     return { callback: callbackOrOptions, options: maybeOptions, promise: undefined };
   }
   if (callbackOrOptions && ('onSuccess' in callbackOrOptions || 'onException' in callbackOrOptions)) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      'a send callback needs both onSuccess and onException functions',
-    );
+    throw new ConfigError('a send callback needs both onSuccess and onException functions');
   }
   let resolve!: (result: SendResult) => void;
   let reject!: (error: unknown) => void;

@@ -1,4 +1,4 @@
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * The numeric limits both spools take (a lease's length, quarantine's bounds), checked the same way,
@@ -8,10 +8,7 @@ import { ErrorCode, RocketMQError } from '../errors.js';
 /** The value, when it is a finite number > 0; CONFIG_INVALID naming the spool and the option otherwise. */
 export function positiveLimit(value: number, spool: 'FileSpool' | 'S3Spool', name: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      `${spool} ${name} must be a number > 0, got ${String(value)}`,
-    );
+    throw new ConfigError(`${spool} ${name} must be a number > 0, got ${String(value)}`);
   }
   return value;
 }

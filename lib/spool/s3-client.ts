@@ -1,4 +1,4 @@
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * Reaching the object store behind an {@link S3Spool}: where the spool lives (`s3://bucket/prefix`),
@@ -65,17 +65,13 @@ export interface S3ClientOptions {
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
   if (!match) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
+    throw new ConfigError(
       `spool URL must look like s3://bucket/prefix (bucket: lowercase letters, digits, '.', '-'), got ${JSON.stringify(url)}`,
     );
   }
   const raw = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (raw.split('/').some((part) => part === '..' || part === '.')) {
-    throw new RocketMQError(
-      ErrorCode.CONFIG_INVALID,
-      `spool URL prefix must not contain '.' or '..' parts: ${url}`,
-    );
+    throw new ConfigError(`spool URL prefix must not contain '.' or '..' parts: ${url}`);
   }
   return { bucket: match[1] as string, prefix: raw === '' ? '' : `${raw}/` };
 }
@@ -91,8 +87,7 @@ export async function connectS3(options: S3ClientOptions): Promise<{ sdk: S3Sdk;
       // A variable, not a literal: bundlers leave the SDK out of functions that never get here.
       sdk = (await import(/* @vite-ignore */ SDK_MODULE)) as S3Sdk;
     } catch (error) {
-      throw new RocketMQError(
-        ErrorCode.CONFIG_INVALID,
+      throw new ConfigError(
         `the S3 spool needs ${SDK_MODULE}: install it beside the function, or pass it as the spool's sdk option so the bundle carries it`,
         { cause: error },
       );

@@ -1,4 +1,4 @@
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { S3Objects } from './s3-objects.js';
 
 /**
@@ -62,8 +62,7 @@ export class S3Leases {
       const second = await this.#objects.create(key, 'probe');
       await this.#objects.delete(key).catch(() => undefined);
       if (!first || second) {
-        throw new RocketMQError(
-          ErrorCode.CONFIG_INVALID,
+        throw new ConfigError(
           `the store behind ${location} does not honour conditional writes (If-None-Match: *): a second create of one key succeeded, so redeliverers could not claim segments safely; redelivery refused`,
         );
       }

@@ -1,4 +1,4 @@
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError, ErrorCode } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
 import { GroupCommit, MAX_FLUSH_BYTES } from './group-commit.js';
 import { beyondBounds, positiveLimit, type QuarantineBounds } from './limits.js';
@@ -81,10 +81,7 @@ export class S3Spool implements Spool {
   constructor(options: S3SpoolOptions = {}) {
     const url = options.url ?? process.env.ROCKETMQ_SPOOL_URL;
     if (!url) {
-      throw new RocketMQError(
-        ErrorCode.CONFIG_INVALID,
-        'S3Spool needs a url (s3://bucket/prefix) or ROCKETMQ_SPOOL_URL',
-      );
+      throw new ConfigError('S3Spool needs a url (s3://bucket/prefix) or ROCKETMQ_SPOOL_URL');
     }
     const { bucket, prefix } = parseS3Url(url);
     this.bucket = bucket;

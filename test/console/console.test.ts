@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Chromium, launchChromium } from '../../infra/dev-console/browser.js';
+import { type Chromium, launchChromium, RECORD_ARRIVALS } from '../../infra/dev-console/browser.js';
 import { useBroker } from '../support/broker-fixture.js';
 import { type DevServerProcess, startDevServerProcess } from './dev-server-process.js';
 
@@ -17,22 +17,6 @@ import { type DevServerProcess, startDevServerProcess } from './dev-server-proce
 const OUTCOME_MS = 60_000;
 /** A test waits on several outcomes in turn. */
 const TEST_MS = 4 * OUTCOME_MS;
-
-/**
- * Runs in the page (as text: the project's types have no DOM): notes when each message row first
- * appears, by the page's clock, which is this machine's, as the broker's store time is.
- */
-const RECORD_ARRIVALS = `
-  window.seenAt = {};
-  new MutationObserver((records) => {
-    const now = Date.now();
-    for (const record of records)
-      for (const node of record.addedNodes) {
-        const id = node.dataset && node.dataset.messageId;
-        if (id !== undefined && window.seenAt[id] === undefined) window.seenAt[id] = now;
-      }
-  }).observe(document.getElementById('messages'), { childList: true });
-`;
 
 let browser: Chromium;
 const SECRET = 'console-test-secret-never-shown';
