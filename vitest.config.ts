@@ -73,10 +73,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Most test files wait (on the broker, timers, child processes) far more than they compute, so on
-    // a 2-core runner three files at a time finish sooner than vitest's default of one (cores - 1);
-    // every timing budget in the tests holds with the cores shared this way.
-    maxWorkers: 3,
     onUnhandledError: (error) => !isLocalS3ServerRace(error as Error & { code?: unknown; path?: unknown }),
     projects: [
       {
