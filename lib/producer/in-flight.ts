@@ -1,18 +1,17 @@
+import { defaultsOf } from '../options/schema.js';
+import { PRODUCER_ONLY_OPTIONS, type ProducerOptions } from './options.js';
+
 /**
  * Bounds what async and oneway sends may hold in memory at once: a function that fans out faster than
  * the broker answers must not grow without limit. Sync sends are bounded by their callers awaiting them.
+ * Doc text, bounds and defaults are the option schema's (`PRODUCER_ONLY_OPTIONS`).
  */
-export interface InFlightLimits {
-  /** Async and oneway sends handed to the transport and not answered yet. @default 10_000 */
-  maxInFlight?: number;
-  /** Their body bytes. @default 64 MiB */
-  maxInFlightBytes?: number;
-  /** Of those, how many calls may be on the wire at once; the others wait their turn. @default 128 */
-  maxConcurrentSends?: number;
-}
+export type InFlightLimits = Pick<ProducerOptions, 'maxInFlight' | 'maxInFlightBytes' | 'maxConcurrentSends'>;
 
-export const IN_FLIGHT_DEFAULTS: Required<InFlightLimits> = {
-  maxInFlight: 10_000,
-  maxInFlightBytes: 64 * 1024 * 1024,
-  maxConcurrentSends: 128,
-};
+const defaults = defaultsOf(PRODUCER_ONLY_OPTIONS);
+
+export const IN_FLIGHT_DEFAULTS: Readonly<Required<InFlightLimits>> = Object.freeze({
+  maxInFlight: defaults.maxInFlight as number,
+  maxInFlightBytes: defaults.maxInFlightBytes as number,
+  maxConcurrentSends: defaults.maxConcurrentSends as number,
+});
