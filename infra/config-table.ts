@@ -1,17 +1,16 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import ts from 'typescript';
 import { CLIENT_OPTIONS } from '../lib/config.js';
 import { isGroup, type Schema } from '../lib/options/schema.js';
 import { PRODUCER_ONLY_OPTIONS } from '../lib/producer/options.js';
-import { runCli } from './cli.js';
 
 /**
- * Writes the README's configuration table from the option schema: the kind, environment variable and
+ * Builds the README's configuration table from the option schema (`npm run generate` writes it, and
+ * `npm run generate -- --check` fails when it is out of date): the kind, environment variable and
  * default of each option from the schema itself, its description (and any `@env` / `@default` in words)
- * from the JSDoc on its schema entry. `--check` writes nothing and fails when the README is out of date.
+ * from the JSDoc on its schema entry.
  */
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,13 +27,6 @@ const SOURCES = [
     schema: PRODUCER_ONLY_OPTIONS as Schema,
   },
 ];
-
-const USAGE = `Usage: tsx infra/config-table.ts [--check]
-
-Regenerates the configuration table in README.md (between ${START} and ${END}) from the option schema
-in lib/config.ts and lib/producer/options.ts.
-  --check     write nothing; exit 1 when README.md is out of date
-  -h, --help  this text`;
 
 export class ConfigTableError extends Error {}
 
@@ -165,40 +157,4 @@ export async function withConfigTable(readme: string): Promise<string> {
   if (start < 0 || end < start) throw new ConfigTableError(`README.md has no ${START} … ${END} markers`);
   const table = markdownTable(await configRows());
   return `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
-}
-
-async function command(options: { check: boolean }): Promise<number> {
-  const current = await readFile(README, 'utf8');
-  const fresh = await withConfigTable(current);
-  if (fresh === current) return 0;
-  if (options.check) {
-    process.stderr.write('README.md configuration table is out of date: run npm run generate\n');
-    return 1;
-  }
-  await writeFile(README, fresh);
-  process.stdout.write('wrote README.md configuration table\n');
-  return 0;
-}
-
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  await runCli(
-    USAGE,
-    (argv) => {
-      const { values } = parseArgs({
-        args: argv,
-        options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-        strict: true,
-      });
-      return values.help ? undefined : { check: values.check ?? false };
-    },
-    async (options) => {
-      try {
-        return await command(options);
-      } catch (error) {
-        if (!(error instanceof ConfigTableError)) throw error;
-        process.stderr.write(`${error.message}\n`);
-        return 2;
-      }
-    },
-  );
 }

@@ -4,7 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCli } from './cli.js';
-import { README, withConfigTable } from './config-table.js';
+import { ConfigTableError, README, withConfigTable } from './config-table.js';
 import { DEFAULT_CONFIG_FILE, readConfigFile } from './fc/config.js';
 import { DEFAULT_S_YAML, generateSYaml } from './fc/s-yaml.js';
 import { toYaml, type YamlData } from './fc/yaml-emit.js';
@@ -190,7 +190,11 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
       } catch (error) {
         const { ManifestError } = await import('./manifest.js');
         const { ConfigFileError } = await import('./fc/config.js');
-        if (error instanceof ManifestError || error instanceof ConfigFileError) {
+        if (
+          error instanceof ManifestError ||
+          error instanceof ConfigFileError ||
+          error instanceof ConfigTableError
+        ) {
           process.stderr.write(`${error.message}\n`);
           return 2;
         }
