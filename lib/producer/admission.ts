@@ -118,6 +118,9 @@ export class AdmissionGate {
   /** When a call on the wire last succeeded, or the wire last went from idle to busy. */
   #lastProgress = performance.now();
   #stallTimer: NodeJS.Timeout | undefined;
+  /** Inside {@link #pump}: a release from a send it admits only asks it to go round once more. */
+  #pumping = false;
+  #pumpAgain = false;
   readonly #releaseEntry = (entry: Entry, succeeded: boolean) => this.#release(entry, succeeded);
 
   constructor(limits: Required<InFlightLimits>, sendTimeoutMs: number) {
@@ -223,8 +226,28 @@ export class AdmissionGate {
     this.#pump();
   }
 
-  /** Hands free slots to the wire queue, then free room to the room queue, first come first served. */
+  /**
+   * Hands free slots to the wire queue, then free room to the room queue, first come first served. A
+   * send it admits may release at once (it was expired meanwhile), which calls back in here: that only
+   * makes the running pass go round again, so thousands of such sends never nest on the stack.
+   */
   #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#pumpOnce();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #pumpOnce(): void {
     for (let next = this.#wireQueue.first(); next; next = this.#wireQueue.first()) {
       if (this.#active >= this.#limits.maxConcurrentSends) break;
       clearTimeout(next.timer);

@@ -171,3 +171,30 @@ describe('admission gate: slots on the wire', () => {
     expect(g.acquire(1, Infinity, 'drop', asker('full-again', log))).toBeUndefined();
   });
 });
+
+describe('admission gate: sends that leave as they are admitted', () => {
+  it('10,000 queued sends that each release at once when admitted (expired meanwhile) do not nest on the stack', () => {
+    const g = gate({ maxInFlight: 20_000, maxInFlightBytes: 1e9, maxConcurrentSends: 1 });
+    const first = asker('first', []);
+    g.acquire(1, Infinity, 'wait', first);
+    let admitted = 0;
+    for (let i = 0; i < 10_000; i++) {
+      g.acquire(1, Infinity, 'wait', {
+        admitted(lease) {
+          admitted++;
+          lease.release();
+        },
+        refused() {
+          throw new Error('no send is refused here');
+        },
+      });
+    }
+    const last = asker('last', []);
+    g.acquire(1, Infinity, 'wait', last);
+    expect(() => first.lease?.release(true)).not.toThrow();
+    expect(admitted).toBe(10_000);
+    // The one after them gets its turn in the same pass.
+    expect(last.lease?.waiting).toBe(false);
+    expect(g.stalledFor()).toBe(0);
+  });
+});
