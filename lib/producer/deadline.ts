@@ -1,5 +1,5 @@
 import { rejectUnknownKeys } from '../config.js';
-import { ConfigError, ErrorCode, RocketMQError } from '../errors.js';
+import { ConfigError, ErrorCode, RocketMQError, withoutStack } from '../errors.js';
 
 /** Caller-facing bound of a send or a drain: an absolute epoch-ms `deadline`, or `timeoutMs` from now. */
 export interface DeadlineOptions {
@@ -63,10 +63,15 @@ export function sleep(ms: number): Promise<void> {
 
 /**
  * Waits for `work` until `deadline` and resolves whether it settled (either way) in time. The work is
- * not cancelled; the timer is cleared when the work wins and never keeps the process alive. For bounds
- * on local work at the end of an instance's life: closing a client, shutdown hooks, a last redelivery.
+ * not cancelled; the timer is cleared when the work wins and, unless `keepAlive`, never keeps the
+ * process alive. For bounds on local work at the end of an instance's life: closing a client, shutdown
+ * hooks, a last redelivery; a drain keeps the process alive while it waits for its sends.
  */
-export async function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
+export async function settledBy(
+  work: Promise<unknown>,
+  deadline: number,
+  keepAlive = false,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const inTime = await Promise.race([
     work.then(
@@ -75,7 +80,7 @@ export async function settledBy(work: Promise<unknown>, deadline: number): Promi
     ),
     new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-      timer.unref();
+      if (!keepAlive) timer.unref();
     }),
   ]);
   clearTimeout(timer);
@@ -122,16 +127,23 @@ export function timeoutError(topic: string, what = 'send', onWire = true): Rocke
   );
 }
 
+/** Expiry errors by topic and whether the send was on the wire; emptied when it grows this large. */
+const EXPIRY_ERRORS_MAX = 256;
+const expiryErrors = new Map<string, RocketMQError>();
+
 /**
- * The TIMEOUT of a send that a drain expired. Its stack would only show the drain's timer, and a drain
- * may expire thousands of sends against its deadline: capturing that stack was a fifth of the cost.
+ * The TIMEOUT of a send that a drain expired: one frozen error per topic and kind, shared by the sends
+ * a drain expires — it is only the cause their outcomes record; the error each callback is given is
+ * its own copy (see `tellCallback`). Its stack would only show the drain's timer, and a drain may
+ * expire thousands of sends against its deadline: making an error for each was a large part of it.
  */
 export function expiryError(topic: string, onWire: boolean): RocketMQError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return timeoutError(topic, 'async send', onWire);
-  } finally {
-    Error.stackTraceLimit = limit;
+  const key = `${onWire ? 'wire' : 'wait'}:${topic}`;
+  let error = expiryErrors.get(key);
+  if (error === undefined) {
+    if (expiryErrors.size >= EXPIRY_ERRORS_MAX) expiryErrors.clear();
+    error = Object.freeze(withoutStack(() => timeoutError(topic, 'async send', onWire)));
+    expiryErrors.set(key, error);
   }
+  return error;
 }

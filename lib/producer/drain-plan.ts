@@ -38,11 +38,10 @@ export class DrainPlan {
       expireAt: deadline - this.#expiryReserve(open, deadline),
       deadline,
       stalled: () => this.#context.stalledFor() >= this.#stallThresholdMs(deadline),
-      persistNow: () => {
-        // A synchronous write cannot stop at the deadline: only when its recent duration fits before it.
-        const spool = this.#context.spool;
-        if (Date.now() + (spool?.flushEstimateMs ?? 0) < deadline) spool?.flushSync?.();
-      },
+      // Always, even past the deadline: the records are encoded and queued already, one write makes them
+      // durable, and a drain that returned without it would leave them to be lost with the instance.
+      // The spool's reserve in `expireAt` is what keeps this write inside the bound.
+      persistNow: () => this.#context.spool?.flushSync?.(),
       onExpired: (count, ms) => {
         // A slow average: one drain on a briefly busy machine should not halve the next one's sends.
         this.#expiryCostMs = 0.7 * this.#expiryCostMs + 0.3 * (ms / count);
@@ -90,22 +89,42 @@ export class SpoolWriter {
     this.#logger = logger;
   }
 
-  async persist(message: PreparedMessage, error: RocketMQError): Promise<boolean> {
+  /**
+   * Hands `message` to the spool and calls `done` once with whether it is durable. Through the spool's
+   * `appendThen` when it has one: no promise per record, which is most of what a drain expiring
+   * thousands of sends would otherwise spend.
+   */
+  persist(message: PreparedMessage, error: RocketMQError, done: (spooled: boolean) => void): void {
+    const record = { code: error.code, message: error.message };
     try {
-      await this.#spool.append(message, { code: error.code, message: error.message });
+      if (this.#spool.appendThen) {
+        this.#spool.appendThen(message, record, (failure) => done(this.#outcome(failure, message.topic)));
+      } else {
+        this.#spool.append(message, record).then(
+          () => done(this.#outcome(undefined, message.topic)),
+          (failure: unknown) => done(this.#outcome(failure, message.topic)),
+        );
+      }
+    } catch (failure) {
+      done(this.#outcome(failure, message.topic));
+    }
+  }
+
+  /** Whether the record is durable; logs the first of a run of failures. */
+  #outcome(spoolError: unknown, topic: string): boolean {
+    if (spoolError === undefined) {
       this.#failing = false;
       return true;
-    } catch (spoolError) {
-      if (!this.#failing) {
-        this.#failing = true;
-        this.#logger.error({
-          message: 'could not spool failed messages',
-          code: (spoolError as RocketMQError).code ?? ErrorCode.SPOOL_FAILED,
-          topic: message.topic,
-          error: spoolError as Error,
-        });
-      }
-      return false;
     }
+    if (!this.#failing) {
+      this.#failing = true;
+      this.#logger.error({
+        message: 'could not spool failed messages',
+        code: (spoolError as RocketMQError).code ?? ErrorCode.SPOOL_FAILED,
+        topic,
+        error: spoolError as Error,
+      });
+    }
+    return false;
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCode, RocketMQError } from '../errors.js';
+import { ErrorCode, isFrameless, RocketMQError, uncaptured, withoutStack } from '../errors.js';
 import type { Refusal } from './admission.js';
 import { timeoutError } from './deadline.js';
 import type { InFlightLimits } from './in-flight.js';
@@ -37,11 +37,8 @@ interface Amendments {
  * copy keeps the original's stack (capturing another would only show this function) and its cause.
  */
 export function amendedError(error: RocketMQError, amendments: Amendments): RocketMQError {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  let copy: RocketMQError;
-  try {
-    copy = new RocketMQError(error.code, amendments.message ?? error.message, {
+  const make = () =>
+    new RocketMQError(error.code, amendments.message ?? error.message, {
       cause: error.cause,
       topic: error.topic,
       messageId: error.messageId,
@@ -49,11 +46,14 @@ export function amendedError(error: RocketMQError, amendments: Amendments): Rock
       field: error.field,
       mayBeStored: amendments.mayBeStored ?? error.mayBeStored,
     });
-  } finally {
-    Error.stackTraceLimit = limit;
+  // An original made without a stack is copied without reading it: formatting even an empty stack
+  // costs as much as the rest of the copy, and a drain copies thousands.
+  const frameless = isFrameless(error);
+  const copy = frameless ? withoutStack(make) : uncaptured(make);
+  if (!frameless) {
+    const frames = error.stack?.indexOf('\n    at ') ?? -1;
+    if (frames >= 0) copy.stack = `${copy.name}: ${copy.message}${error.stack?.slice(frames)}`;
   }
-  const frames = error.stack?.indexOf('\n    at ') ?? -1;
-  copy.stack = frames < 0 ? copy.stack : `${copy.name}: ${copy.message}${error.stack?.slice(frames)}`;
   copy.attempts = amendments.attempts ?? error.attempts;
   copy.spooled = amendments.spooled ?? error.spooled;
   return copy;

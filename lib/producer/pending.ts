@@ -1,3 +1,4 @@
+import { settledBy } from './deadline.js';
 import type { DrainResult } from './types.js';
 
 /** An async or oneway send that has not settled yet. */
@@ -43,27 +44,12 @@ export interface DrainWindow {
   onExpired?(count: number, ms: number): void;
 }
 
-/**
- * Sends expired between two turns of the event loop. Large on purpose: a spool write needs several turns
- * to finish, and under a CPU-bound expiry each turn waits for a whole chunk, so small chunks only delay
- * the write; one turn every few thousand keeps timers from starving.
- */
-const EXPIRY_CHUNK = 2048;
 /** How often a drain looks whether the broker stalled, while sends wait for their turn. */
 const STALL_POLL_MS = 10;
 
-/** Resolves when every send of `batch` settled, or at `until`, whichever comes first. */
-async function settledOrAt(batch: readonly PendingSend[], until: number): Promise<void> {
-  const remaining = until - Date.now();
-  if (remaining <= 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(batch.map((send) => send.done)),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, remaining);
-    }),
-  ]);
-  clearTimeout(timer);
+/** One promise for a whole batch, made once: polling must not wrap thousands of sends every few ms. */
+function allSettled(batch: readonly PendingSend[]): Promise<unknown> {
+  return Promise.all(batch.map((send) => send.done));
 }
 
 /**
@@ -80,43 +66,45 @@ export async function drainPending(
   const result: DrainResult = { settled: 0, expiredAsync: 0, droppedOneway: 0, notPersisted: 0 };
   const expired = new Set<PendingSend>();
 
-  const expireAll = async (sends: readonly PendingSend[]) => {
+  // Synchronous on purpose: callbacks of expired sends (microtasks) run only once every record they
+  // report on is durable, with one synchronous write for all of them.
+  const expireAll = (sends: readonly PendingSend[]) => {
     const started = performance.now();
     let count = 0;
-    for (let from = 0; from < sends.length; from += EXPIRY_CHUNK) {
-      // Between chunks the spool gets to start writing what the chunks before produced.
-      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const send of sends.slice(from, from + EXPIRY_CHUNK)) {
-        if (!send.expire()) continue;
-        expired.add(send);
-        count++;
-        if (send.mode === 'async') result.expiredAsync++;
-        else result.droppedOneway++;
-      }
-      // The spool writes this chunk's records before the next chunk adds more.
-      if (count > 0) window.persistNow?.();
+    for (const send of sends) {
+      if (!send.expire()) continue;
+      expired.add(send);
+      count++;
+      if (send.mode === 'async') result.expiredAsync++;
+      else result.droppedOneway++;
     }
-    if (count > 0) window.onExpired?.(count, performance.now() - started);
+    if (count === 0) return;
+    window.persistNow?.();
+    window.onExpired?.(count, performance.now() - started);
   };
 
   while (pending.size > 0 && Date.now() < window.expireAt) {
     const batch = [...pending];
-    const waiting = window.stalled !== undefined && batch.some((send) => send.waiting);
-    await settledOrAt(
-      batch,
-      waiting ? Math.min(window.expireAt, Date.now() + STALL_POLL_MS) : window.expireAt,
-    );
+    const settled = allSettled(batch);
+    for (;;) {
+      const waiting = window.stalled !== undefined && batch.some((send) => send.waiting);
+      const until = waiting ? Math.min(window.expireAt, Date.now() + STALL_POLL_MS) : window.expireAt;
+      if ((await settledBy(settled, until, true)) || Date.now() >= window.expireAt) break;
+      if (waiting && window.stalled?.()) expireAll([...pending].filter((send) => send.waiting));
+    }
     for (const send of batch) if (!pending.has(send) && !expired.has(send)) result.settled++;
-    if (waiting && window.stalled?.()) await expireAll([...pending].filter((send) => send.waiting));
   }
   // Sends started by callbacks while expiring are expired too, until the deadline.
   while (pending.size > 0) {
     const batch = [...pending];
-    await expireAll(batch);
+    expireAll(batch);
     if (Date.now() >= window.deadline) break;
-    await settledOrAt(batch, window.deadline);
+    await settledBy(allSettled(batch), window.deadline, true);
     if (Date.now() >= window.deadline) break;
   }
+  // Records made durable by the last expiry are told so on the next microtask (GroupCommit.takeAll):
+  // let that run first, so that a send whose record is on disk is never reported as not persisted.
+  await Promise.resolve();
   for (const send of [...pending]) if (send.abandon()) result.notPersisted++;
   return result;
 }

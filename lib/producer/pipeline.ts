@@ -8,7 +8,7 @@ import type { resolveProducerOptions } from './options.js';
 import { outcomeError, refusalError, type SendOutcome } from './outcome.js';
 import { drainPending, type PendingSend } from './pending.js';
 import { RetryingSender } from './retry.js';
-import { type JobContext, SendJob } from './send-job.js';
+import { type JobContext, SendJob, tellCallback } from './send-job.js';
 import { type ProducerStats, StatsRecorder } from './stats.js';
 import { createClientTransport, type Transport } from './transport.js';
 import type { DrainResult, SendCallback } from './types.js';
@@ -59,10 +59,10 @@ export class SendPipeline {
       sendTimeoutMs: config.sendTimeoutMs,
       maxAttempts: config.retry.maxAttempts,
       refusal: (reason, topic) => refusalError(reason, topic, limits, config.sendTimeoutMs),
-      persist: spoolWriter && ((message, error) => spoolWriter.persist(message, error)),
+      persist: spoolWriter && ((message, error, done) => spoolWriter.persist(message, error, done)),
       pending: this.#pending,
       track,
-      invoke: (callback) => this.#invoke(callback),
+      tell: (callback, outcome, topic) => this.#tell(callback, outcome, topic),
     };
   }
 
@@ -113,9 +113,9 @@ export class SendPipeline {
     return this.#stats.snapshot(this.#pending.size);
   }
 
-  #invoke(callback: () => void): void {
+  #tell(callback: SendCallback, outcome: SendOutcome, topic: string): void {
     try {
-      callback();
+      tellCallback(callback, outcome, topic);
     } catch (error) {
       this.#stats.callbackErrors++;
       this.logger.error({ message: 'a send callback threw; the producer ignored it', error: error as Error });

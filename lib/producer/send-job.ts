@@ -18,14 +18,16 @@ export interface JobContext {
   readonly maxAttempts: number;
   /** The error of a send the gate refused. */
   refusal(reason: Refusal, topic: string): RocketMQError;
-  /** Persists a failed async message; resolves whether it is durable. Undefined: no spool. */
-  readonly persist: ((message: PreparedMessage, error: RocketMQError) => Promise<boolean>) | undefined;
+  /** Persists a failed async message and tells `done` whether it is durable. Undefined: no spool. */
+  readonly persist:
+    | ((message: PreparedMessage, error: RocketMQError, done: (spooled: boolean) => void) => void)
+    | undefined;
   /** The producer's books: every send not settled yet. */
   readonly pending: Set<PendingSend>;
   /** The `track` hook, told of each pending send too. */
   readonly track: SendTracker | undefined;
-  /** Runs user code (a callback), so that a throwing callback cannot break the producer. */
-  invoke(callback: () => void): void;
+  /** Tells `callback` the outcome; a callback that throws cannot break the producer. */
+  tell(callback: SendCallback, outcome: SendOutcome, topic: string): void;
 }
 
 /** How one mode sends: async waits for room, retries and spools; oneway is dropped, tried once, counted. */
@@ -156,6 +158,9 @@ export class SendJob implements PendingSend, Admission {
 
   #settle(outcome: SendOutcome): void {
     if (this.#state !== 'waiting' && this.#state !== 'wire') return;
+    // A send that never got its turn gives its place back now, not once its spool write is done: held
+    // while persisting, it would keep room from later sends and be handed a slot it can only return.
+    if (this.#state === 'waiting') this.#lease?.release();
     const { observer, persist } = this.#context;
     if (outcome.ok) {
       observer.success(this.#trace, outcome.result.messageId, outcome.result.attempts);
@@ -169,16 +174,13 @@ export class SendJob implements PendingSend, Admission {
     }
     this.#state = 'persisting';
     this.#failure = outcome;
-    persist(this.#message, outcome.error).then(
-      (spooled) => {
-        if (this.#state !== 'persisting') return;
-        if (spooled) observer.spooled(this.#trace, outcome.error);
-        this.#end({ ...outcome, spooled });
-      },
-      () => {
-        if (this.#state === 'persisting') this.#end({ ...outcome, spooled: false });
-      },
-    );
+    persist(this.#message, outcome.error, (spooled) => this.#persisted(outcome, spooled));
+  }
+
+  #persisted(outcome: SendFailed, spooled: boolean): void {
+    if (this.#state !== 'persisting') return;
+    if (spooled) this.#context.observer.spooled(this.#trace, outcome.error);
+    this.#end(failed(outcome.error, outcome.attempts, spooled));
   }
 
   #drop(): void {
@@ -194,27 +196,36 @@ export class SendJob implements PendingSend, Admission {
     if (wasWaiting) this.#lease?.release();
     this.#context.pending.delete(this);
     this.#untrack?.();
+    if (this.#starting) queueMicrotask(() => this.#report(outcome));
+    else this.#report(outcome);
+  }
+
+  #report(outcome: SendOutcome | undefined): void {
     const callback = this.#policy.callback;
-    const report = () => {
-      if (callback && outcome) this.#context.invoke(() => tell(callback, outcome, this.#message.topic));
-      this.#finished = true;
-      this.#finish?.();
-    };
-    if (this.#starting) queueMicrotask(report);
-    else report();
+    if (callback && outcome) this.#context.tell(callback, outcome, this.#message.topic);
+    this.#finished = true;
+    this.#finish?.();
   }
 }
 
-function tell(callback: SendCallback, outcome: SendOutcome, topic: string): void {
+/**
+ * Calls the one method of `callback` that `outcome` calls for. The failure's `exception` is made when
+ * it is first read: each callback gets an error of its own, and one that only looks at `spooled` (a
+ * drain telling thousands of expired sends) does not pay for making it.
+ */
+export function tellCallback(callback: SendCallback, outcome: SendOutcome, topic: string): void {
   if (outcome.ok) {
     callback.onSuccess(outcome.result);
     return;
   }
-  const exception = outcomeError(outcome);
+  let exception: RocketMQError | undefined;
   callback.onException({
     topic,
-    messageId: exception.messageId,
-    exception,
+    messageId: outcome.error.messageId,
+    get exception() {
+      exception ??= outcomeError(outcome);
+      return exception;
+    },
     spooled: outcome.spooled === true,
   });
 }

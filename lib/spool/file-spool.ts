@@ -5,7 +5,7 @@ import type { PreparedMessage } from '../message.js';
 import { NODE_FILE_SYSTEM, type SpoolFileSystem } from './file-io.js';
 import { FileLeases, type Lease } from './file-lease.js';
 import { GroupCommit } from './group-commit.js';
-import { positiveLimit, type QuarantineBounds } from './limits.js';
+import { positiveLimits, type QuarantineBounds } from './limits.js';
 import {
   DEFAULT_LEASE_MS,
   emptyReport,
@@ -69,11 +69,14 @@ export class FileSpool implements Spool {
   readonly #directory: SpoolDirectory;
   readonly #leases: FileLeases;
   readonly #quarantine: QuarantineBounds;
-  readonly #commit = new GroupCommit(async (lines) => {
-    const file = newSegmentName(SEGMENT_SUFFIX);
-    await this.#directory.write(file, lines);
-    return file;
-  });
+  readonly #commit = new GroupCommit(
+    async (lines) => {
+      const file = newSegmentName(SEGMENT_SUFFIX);
+      await this.#directory.write(file, lines);
+      return file;
+    },
+    (cause, topic) => spoolError('write a record to', this.dir, cause, topic),
+  );
   #redelivering: Promise<RedeliverReport> | undefined;
 
   constructor(options: FileSpoolOptions = {}) {
@@ -81,20 +84,13 @@ export class FileSpool implements Spool {
     const files = { ...NODE_FILE_SYSTEM, ...options.fileSystem };
     this.#directory = new SpoolDirectory(this.dir, files);
     this.quarantineDir = this.#directory.quarantineDir;
-    const leaseMs = positiveLimit(options.leaseMs ?? DEFAULT_LEASE_MS, 'FileSpool', 'leaseMs');
-    this.#leases = new FileLeases(files, this.dir, newOwner(), leaseMs);
-    this.#quarantine = {
-      maxAgeMs: positiveLimit(
-        options.quarantineMaxAgeMs ?? DEFAULT_QUARANTINE_MAX_AGE_MS,
-        'FileSpool',
-        'quarantineMaxAgeMs',
-      ),
-      maxEntries: positiveLimit(
-        options.quarantineMaxFiles ?? DEFAULT_QUARANTINE_MAX_FILES,
-        'FileSpool',
-        'quarantineMaxFiles',
-      ),
-    };
+    const limits = positiveLimits('FileSpool', options, {
+      leaseMs: DEFAULT_LEASE_MS,
+      quarantineMaxAgeMs: DEFAULT_QUARANTINE_MAX_AGE_MS,
+      quarantineMaxFiles: DEFAULT_QUARANTINE_MAX_FILES,
+    });
+    this.#leases = new FileLeases(files, this.dir, newOwner(), limits.leaseMs);
+    this.#quarantine = { maxAgeMs: limits.quarantineMaxAgeMs, maxEntries: limits.quarantineMaxFiles };
   }
 
   /**
@@ -125,10 +121,15 @@ export class FileSpool implements Spool {
    * the same tick, or while a flush runs, share one flush.
    */
   append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string> {
-    const line = encodeRecord({ message, error, spooledAt: Date.now(), redeliveryAttempts: 0 });
-    return this.#commit.append(line, (cause) =>
-      spoolError('write a record to', this.dir, cause, message.topic),
-    );
+    return this.#commit.append(message, error);
+  }
+
+  appendThen(
+    message: PreparedMessage,
+    error: { code: ErrorCode; message: string },
+    done: (error: unknown) => void,
+  ): void {
+    this.#commit.enqueue(message, error, done);
   }
 
   /**

@@ -4,6 +4,13 @@
  * written to — a file, an object — is the spool's business, through `write`.
  */
 
+import type { ErrorCode } from '../errors.js';
+import type { PreparedMessage } from '../message.js';
+import { encodeRecord } from './segment.js';
+
+/** Why a message was spooled, as its record keeps it. */
+type SpooledError = { code: ErrorCode; message: string };
+
 /** One write holds at most this much; a larger backlog goes out in several writes. */
 export const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
 /**
@@ -12,40 +19,60 @@ export const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
  */
 const MAX_FLUSHERS = 2;
 
+/** Told once a record's write is done: with its id, or with the error (already passed through `wrap`). */
+export type AppendDone = (error: unknown, id?: string) => void;
+
 interface Queued {
   line: string;
-  resolve(id: string): void;
-  reject(error: unknown): void;
+  /** The record's topic, for the error a failed write is reported with. */
+  topic: string;
+  done: AppendDone;
 }
+
+/** The error a failed write is reported with, to each record of the write. */
+export type WriteError = (cause: unknown, topic: string) => unknown;
 
 /** Writes one segment of `lines`; resolves with the segment's name once it is durable. */
 export type SegmentWriter = (lines: string) => Promise<string>;
 
 export class GroupCommit {
   readonly #write: SegmentWriter;
+  readonly #wrap: WriteError;
   #queue: Queued[] = [];
   #flushers = 0;
   #scheduled = false;
   #estimateMs = 0;
 
-  constructor(write: SegmentWriter) {
+  constructor(write: SegmentWriter, wrap: WriteError) {
     this.#write = write;
+    this.#wrap = wrap;
   }
 
   /**
-   * Queues an encoded record; resolves with its id (`<segment>:<line>`) once it is durable, or rejects
-   * with what the write threw, passed through `wrap`.
+   * Queues the record of `message`; resolves with its id (`<segment>:<line>`) once it is durable, or rejects
+   * with what the write threw, passed through the constructor's `wrap`.
    */
-  append(line: string, wrap: (cause: unknown) => unknown): Promise<string> {
+  append(message: PreparedMessage, error: SpooledError): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ line, resolve, reject: (cause) => reject(wrap(cause)) });
-      this.#schedule();
+      this.enqueue(message, error, (failure, id) => (id === undefined ? reject(failure) : resolve(id)));
     });
   }
 
   /**
+   * {@link append} without a promise: `done` is called once the record is durable or its write failed.
+   * A drain expiring thousands of sends hands their records over this way, one call each.
+   */
+  enqueue(message: PreparedMessage, error: SpooledError, done: AppendDone): void {
+    const line = encodeRecord({ message, error, spooledAt: Date.now(), redeliveryAttempts: 0 });
+    this.#queue.push({ line, topic: message.topic, done });
+    this.#schedule();
+  }
+
+  /**
    * Takes every queued record for a write the caller makes itself, now (a synchronous one); `written`
-   * reports its outcome, with the segment's name or the error.
+   * reports its outcome, with the segment's name or the error. The records are told on the next
+   * microtask, not inside `written`: a drain makes several chunks durable in a row before any callback
+   * of theirs runs.
    */
   takeAll():
     | { lines: string; written(outcome: { name: string; ms: number } | { error: unknown }): void }
@@ -54,7 +81,10 @@ export class GroupCommit {
     const batch = this.#queue.splice(0);
     return {
       lines: batch.map((queued) => queued.line).join(''),
-      written: (outcome) => this.#settle(batch, outcome),
+      written: (outcome) => {
+        this.#measured(outcome);
+        queueMicrotask(() => this.#tell(batch, outcome));
+      },
     };
   }
 
@@ -64,12 +94,22 @@ export class GroupCommit {
   }
 
   #settle(batch: Queued[], outcome: { name: string; ms: number } | { error: unknown }): void {
+    this.#measured(outcome);
+    this.#tell(batch, outcome);
+  }
+
+  #measured(outcome: { name: string; ms: number } | { error: unknown }): void {
+    if ('ms' in outcome) this.#estimateMs = Math.max(outcome.ms, this.#estimateMs * 0.8);
+  }
+
+  #tell(batch: Queued[], outcome: { name: string; ms: number } | { error: unknown }): void {
     if ('error' in outcome) {
-      for (const queued of batch) queued.reject(outcome.error);
+      for (const queued of batch) queued.done(this.#wrap(outcome.error, queued.topic));
       return;
     }
-    this.#estimateMs = Math.max(outcome.ms, this.#estimateMs * 0.8);
-    for (const [index, queued] of batch.entries()) queued.resolve(`${outcome.name}:${index}`);
+    for (let index = 0; index < batch.length; index++) {
+      (batch[index] as Queued).done(undefined, `${outcome.name}:${index}`);
+    }
   }
 
   /**

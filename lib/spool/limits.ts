@@ -13,6 +13,19 @@ export function positiveLimit(value: number, spool: 'FileSpool' | 'S3Spool', nam
   return value;
 }
 
+/** Each of `defaults`' limits: the one in `given` when there is one, checked with {@link positiveLimit}. */
+export function positiveLimits<K extends string>(
+  spool: 'FileSpool' | 'S3Spool',
+  given: Partial<Record<NoInfer<K>, number>>,
+  defaults: Record<K, number>,
+): Record<K, number> {
+  const limits = { ...defaults };
+  for (const name of Object.keys(defaults) as K[]) {
+    limits[name] = positiveLimit(given[name] ?? defaults[name], spool, name);
+  }
+  return limits;
+}
+
 /** How much quarantine keeps: nothing older than `maxAgeMs`, and at most `maxEntries`, the newest. */
 export interface QuarantineBounds {
   maxAgeMs: number;

@@ -1,7 +1,7 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
 import { GroupCommit, MAX_FLUSH_BYTES } from './group-commit.js';
-import { beyondBounds, positiveLimit, type QuarantineBounds } from './limits.js';
+import { beyondBounds, positiveLimits, type QuarantineBounds } from './limits.js';
 import {
   DEFAULT_LEASE_MS,
   emptyReport,
@@ -69,13 +69,16 @@ export class S3Spool implements Spool {
   readonly #objects: S3Objects;
   readonly #leases: S3Leases;
   readonly #quarantine: QuarantineBounds;
-  readonly #commit = new GroupCommit(async (lines) => {
-    const name = newSegmentName(SEGMENT_SUFFIX);
-    // A fresh random name: the condition only guards against the impossible collision.
-    if (!(await this.#objects.create(`${this.#segments}${name}`, lines)))
-      throw new Error(`segment ${name} exists already`);
-    return name;
-  });
+  readonly #commit = new GroupCommit(
+    async (lines) => {
+      const name = newSegmentName(SEGMENT_SUFFIX);
+      // A fresh random name: the condition only guards against the impossible collision.
+      if (!(await this.#objects.create(`${this.#segments}${name}`, lines)))
+        throw new Error(`segment ${name} exists already`);
+      return name;
+    },
+    (cause, topic) => this.#error('write a record to', cause, topic),
+  );
   #redelivering: Promise<RedeliverReport> | undefined;
 
   constructor(options: S3SpoolOptions = {}) {
@@ -87,22 +90,15 @@ export class S3Spool implements Spool {
     this.bucket = bucket;
     this.prefix = prefix;
     this.location = `s3://${bucket}/${prefix}`;
-    const leaseMs = positiveLimit(options.leaseMs ?? DEFAULT_LEASE_MS, 'S3Spool', 'leaseMs');
-    this.#quarantine = {
-      maxAgeMs: positiveLimit(
-        options.quarantineMaxAgeMs ?? DEFAULT_S3_QUARANTINE_MAX_AGE_MS,
-        'S3Spool',
-        'quarantineMaxAgeMs',
-      ),
-      maxEntries: positiveLimit(
-        options.quarantineMaxObjects ?? DEFAULT_S3_QUARANTINE_MAX_OBJECTS,
-        'S3Spool',
-        'quarantineMaxObjects',
-      ),
-    };
+    const limits = positiveLimits('S3Spool', options, {
+      leaseMs: DEFAULT_LEASE_MS,
+      quarantineMaxAgeMs: DEFAULT_S3_QUARANTINE_MAX_AGE_MS,
+      quarantineMaxObjects: DEFAULT_S3_QUARANTINE_MAX_OBJECTS,
+    });
+    this.#quarantine = { maxAgeMs: limits.quarantineMaxAgeMs, maxEntries: limits.quarantineMaxObjects };
     this.#objects = new S3Objects(bucket, options);
     this.requests = this.#objects.requests;
-    this.#leases = new S3Leases(this.#objects, prefix, newOwner(), leaseMs);
+    this.#leases = new S3Leases(this.#objects, prefix, newOwner(), limits.leaseMs);
   }
 
   get #segments(): string {
@@ -124,8 +120,15 @@ export class S3Spool implements Spool {
    * object holding it. Appends made in the same tick, or while a flush runs, share one PutObject.
    */
   append(message: PreparedMessage, error: { code: ErrorCode; message: string }): Promise<string> {
-    const line = encodeRecord({ message, error, spooledAt: Date.now(), redeliveryAttempts: 0 });
-    return this.#commit.append(line, (cause) => this.#error('write a record to', cause, message.topic));
+    return this.#commit.append(message, error);
+  }
+
+  appendThen(
+    message: PreparedMessage,
+    error: { code: ErrorCode; message: string },
+    done: (error: unknown) => void,
+  ): void {
+    this.#commit.enqueue(message, error, done);
   }
 
   // ---- reading ----

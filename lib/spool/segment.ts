@@ -36,6 +36,28 @@ function checksum(json: string): string {
 }
 
 /**
+ * JSON of a string, remembering the last one asked for: the records a drain writes in a row mostly
+ * share their topic and their error (the same string objects), and quoting them again each time was a
+ * tenth of the cost of a record.
+ */
+class LastQuoted {
+  #text: string | undefined;
+  #json = '';
+
+  of(text: string): string {
+    if (text !== this.#text) {
+      this.#text = text;
+      this.#json = JSON.stringify(text);
+    }
+    return this.#json;
+  }
+}
+
+const topics = new LastQuoted();
+const codes = new LastQuoted();
+const reasons = new LastQuoted();
+
+/**
  * One segment line for a record, newline included. The JSON is put together from its parts rather than
  * through an intermediate object: a drain may encode thousands of records against its deadline, and
  * this is a third faster. The checksum is taken over the UTF-8 bytes, which are then written as they are.
@@ -44,8 +66,8 @@ export function encodeRecord(record: UnplacedRecord): string {
   const { message } = record;
   let json =
     `{"v":${FORMAT_VERSION},"spooledAt":${record.spooledAt},"redeliveryAttempts":${record.redeliveryAttempts}` +
-    `,"error":{"code":${JSON.stringify(record.error.code)},"message":${JSON.stringify(record.error.message)}}` +
-    `,"message":{"topic":${JSON.stringify(message.topic)},"keys":${JSON.stringify(message.keys)}` +
+    `,"error":{"code":${codes.of(record.error.code)},"message":${reasons.of(record.error.message)}}` +
+    `,"message":{"topic":${topics.of(message.topic)},"keys":${JSON.stringify(message.keys)}` +
     `,"properties":${JSON.stringify(message.properties)},"body":"${message.body.toString('base64')}"`;
   if (message.tag !== undefined) json += `,"tag":${JSON.stringify(message.tag)}`;
   if (message.messageGroup !== undefined) json += `,"messageGroup":${JSON.stringify(message.messageGroup)}`;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { fdatasyncSync, readFileSync } from 'node:fs';
 import {
   chmod,
   chown,
@@ -232,6 +232,52 @@ describe('FileSpool group commit', () => {
     expect(records.map((r) => r.message.keys[0])).toEqual(
       Array.from({ length: 1000 }, (_, n) => `ORDERID_${n}`),
     );
+  });
+
+  it('appendThen + flushSync: one synchronous write makes every record durable, and they are told on the next microtask', async () => {
+    let datasyncs = 0;
+    const spool = new FileSpool({
+      dir,
+      fileSystem: {
+        fdatasyncSync: (fd) => {
+          datasyncs++;
+          fdatasyncSync(fd);
+        },
+      },
+    });
+    const told: unknown[] = [];
+    for (let n = 0; n < 500; n++) spool.appendThen(message(n), failure, (error) => told.push(error));
+    spool.flushSync();
+    // On disk already, before anyone was told.
+    expect(told).toEqual([]);
+    expect(datasyncs).toBe(1);
+    const onDisk = (await readdir(dir)).filter((name) => name.endsWith('.seg'));
+    expect(onDisk).toHaveLength(1);
+    await Promise.resolve();
+    expect(told).toEqual(Array.from({ length: 500 }, () => undefined));
+    expect((await spool.list()).map((r) => r.message.keys[0])).toEqual(
+      Array.from({ length: 500 }, (_, n) => `ORDERID_${n}`),
+    );
+  });
+
+  it('appendThen reports a failed write to each record, with SPOOL_FAILED', async () => {
+    const spool = new FileSpool({
+      dir,
+      fileSystem: {
+        openSync: () => {
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        },
+      },
+    });
+    const told: unknown[] = [];
+    for (let n = 0; n < 3; n++) spool.appendThen(message(n), failure, (error) => told.push(error));
+    spool.flushSync();
+    await Promise.resolve();
+    expect(told.map((error) => (error as RocketMQError).code)).toEqual([
+      ErrorCode.SPOOL_FAILED,
+      ErrorCode.SPOOL_FAILED,
+      ErrorCode.SPOOL_FAILED,
+    ]);
   });
 
   it('flushes one at a time: appends made during a flush share the next one', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../lib/errors.js';
-import { beyondBounds, positiveLimit } from '../../../lib/spool/limits.js';
+import { beyondBounds, positiveLimit, positiveLimits } from '../../../lib/spool/limits.js';
 
 describe('beyondBounds', () => {
   const now = 1_000_000;
@@ -45,4 +45,25 @@ describe('positiveLimit', () => {
       );
     },
   );
+});
+
+describe('positiveLimits', () => {
+  const defaults = { leaseMs: 30_000, quarantineMaxFiles: 1000 };
+
+  it('takes each given limit, the default for the others', () => {
+    expect(positiveLimits('FileSpool', { leaseMs: 5 }, defaults)).toEqual({
+      leaseMs: 5,
+      quarantineMaxFiles: 1000,
+    });
+    expect(positiveLimits('FileSpool', {}, defaults)).toEqual(defaults);
+  });
+
+  it('checks the given ones as positiveLimit does, naming the option', () => {
+    expect(() => positiveLimits('FileSpool', { quarantineMaxFiles: 0 }, defaults)).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.CONFIG_INVALID,
+        message: expect.stringContaining('FileSpool quarantineMaxFiles must be a number > 0'),
+      }),
+    );
+  });
 });
