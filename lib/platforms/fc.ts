@@ -180,32 +180,40 @@ export function fcInitializer(
 }
 
 /**
- * The FC `preStop` hook: before the instance is destroyed, resends what its spool holds (within half the
- * time), then drains and shuts the shared producer down, and the shared consumers with it — always, and
- * within `timeoutMs`, even when the
- * redelivery fails (a full disk, a broken spool directory): that failure is logged once, with its code.
+ * The FC `preStop` hook: before the instance is destroyed, resends what its spool holds, then drains and
+ * shuts the shared producer down, and the shared consumers with it — always, and within `timeoutMs`,
+ * even when the redelivery fails (a full disk, a broken spool directory): that failure is logged once,
+ * with its code. Resends stop at half the time; the hook waits for the redelivery until three quarters,
+ * since after its last resend a spool still writes back what it did not deliver and removes the old
+ * copy, and an instance ending in between would keep both.
  */
 export function fcPreStop(options?: { timeoutMs?: number }): (context: FcContext) => Promise<void> {
   return async () => {
     const timeoutMs = options?.timeoutMs ?? 2000;
-    const deadline = Date.now() + timeoutMs;
-    // The spool lives in this instance's /tmp and goes with it: last chance to deliver what it holds.
+    const started = Date.now();
+    const deadline = started + timeoutMs;
+    // Last chance to deliver what a file spool in this instance's /tmp holds; an object spool outlives
+    // the instance, and what is delivered now is not delivered late.
     if (hasOpenSharedProducer()) {
       const producer = getProducer();
-      if (producer.spool) await redeliverBefore(producer, Date.now() + timeoutMs / 2);
+      if (producer.spool)
+        await redeliverBefore(producer, started + timeoutMs / 2, started + (timeoutMs * 3) / 4);
     }
     await stopEverything(deadline);
   };
 }
 
-/** Redelivers the spool until `deadline` at the latest; a failure is logged, never thrown. */
-async function redeliverBefore(producer: Producer, deadline: number): Promise<void> {
-  const redelivered = producer.redeliverSpool({ deadline }).catch((error: unknown) => {
+/**
+ * Redelivers the spool, starting no resend after `resendUntil`, and waits for it until `waitUntil` at
+ * the latest; a failure is logged, never thrown.
+ */
+async function redeliverBefore(producer: Producer, resendUntil: number, waitUntil: number): Promise<void> {
+  const redelivered = producer.redeliverSpool({ deadline: resendUntil }).catch((error: unknown) => {
     getLogger().error({
       message: 'spool redelivery before the instance stops failed; shutting the producer down anyway',
       code: (error as { code?: unknown }).code ?? ErrorCode.SPOOL_FAILED,
       error: error as Error,
     });
   });
-  await settledBy(redelivered, deadline);
+  await settledBy(redelivered, waitUntil);
 }

@@ -150,7 +150,11 @@ describe('spool-redeliver', () => {
     const result = JSON.parse(run.stdout);
     expect(result.delivered).toBe(0);
     expect(result.left).toBe(5);
-    expect((await spool.list()).map((record) => record.message.keys[0]).sort()).toEqual(keys);
+    // Nothing lost. The write-back of what a redelivery kept and the removal of the old copy are not one
+    // step, so an instance ending between them may keep a record twice (the preStop hook waits for it:
+    // test/unit/platforms/fc.test.ts); the spool promises never to lose one.
+    const listed = (await spool.list()).map((record) => record.message.keys[0]);
+    expect([...new Set(listed)].sort()).toEqual(keys);
     expect(storedKeys('DOWN')).toEqual([]);
   }, 120_000);
 });

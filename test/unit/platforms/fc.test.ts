@@ -8,6 +8,7 @@ import {
   fcEventHandler,
   fcHttpHandler,
   fcInitializer,
+  fcPreStop,
 } from '../../../lib/platforms/fc.js';
 import { getProducer, shutdownSharedProducer } from '../../../lib/producer/shared.js';
 import { jsonResponse, readJsonBody } from '../../../lib/triggers/index.js';
@@ -189,5 +190,36 @@ describe('FC instance concurrency and the library’s own lines', () => {
     }
     // Nothing was left on the shared logger for lines outside any request.
     expect(getLogger().getPersistentLogAttributes()).not.toHaveProperty('requestId');
+  });
+});
+
+describe('fcPreStop', () => {
+  it("waits past the resend deadline for the spool's write-back, and shuts down only after it", async () => {
+    const order: string[] = [];
+    let resendUntil = 0;
+    // A fake spool whose redelivery, like a real one, still writes back what it kept after its last
+    // resend: it settles 50 ms after the deadline it was given.
+    const spool = {
+      append: async () => 'record',
+      list: async () => [],
+      redeliver: async (_send: unknown, options?: { deadline?: number }) => {
+        resendUntil = options?.deadline ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, resendUntil - Date.now()) + 50));
+        order.push('written back');
+        return { delivered: 0, failed: 1, rejected: 0, quarantined: 0, remaining: 0 };
+      },
+    };
+    const producer = getProducer({ ...fakeProducerOptions(fakeTransport()), spool });
+    const shutdown = producer.shutdown.bind(producer);
+    producer.shutdown = (options) => {
+      order.push('shutdown');
+      return shutdown(options);
+    };
+    const started = Date.now();
+    await fcPreStop({ timeoutMs: 2000 })(fakeFcContext('prestop'));
+    // Resends stop at half the hook's time (a few ms of slack for the clock ticking between the two reads).
+    expect(resendUntil - started).toBeLessThanOrEqual(1000 + 50);
+    expect(order).toEqual(['written back', 'shutdown']);
+    expect(producer.closed).toBe(true);
   });
 });
