@@ -18,6 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalBroker } from '../infra/local-broker/index.js';
 import { createProducer } from '../lib/index.js';
+import { spread } from './stats.js';
+import { fmt } from './table.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 const quick = process.argv.includes('--quick');
@@ -36,15 +38,8 @@ interface Round {
   cpuMs: number;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-const spread = (values: number[], digits = 0) =>
-  `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+/** `median (min–max)` of one figure across rounds. */
+const spreadText = (values: number[], digits = 0) => fmt(spread(values), digits);
 
 const broker = await startLocalBroker({ port: 0 });
 
@@ -98,13 +93,13 @@ for (const count of COUNTS) {
   rows.push({
     sends: count,
     'spooled / expired': `${Math.min(...rounds.map((r) => r.spooled))} / ${rounds[0]?.expired}`,
-    'first callback after shutdown began, ms': spread(rounds.map((r) => r.toDurableMs)),
-    'first → last callback of the stall burst, ms': spread(
+    'first callback after shutdown began, ms': spreadText(rounds.map((r) => r.toDurableMs)),
+    'first → last callback of the stall burst, ms': spreadText(
       rounds.map((r) => r.toLastCallbackMs),
       1,
     ),
-    'shutdown CPU, µs per send': spread(rounds.map((r) => (r.cpuMs * 1000) / count)),
-    'shutdown wall, ms': spread(rounds.map((r) => r.shutdownMs)),
+    'shutdown CPU, µs per send': spreadText(rounds.map((r) => (r.cpuMs * 1000) / count)),
+    'shutdown wall, ms': spreadText(rounds.map((r) => r.shutdownMs)),
   });
 }
 await broker.stop();
