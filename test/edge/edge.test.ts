@@ -38,6 +38,14 @@ const CHILD = fileURLToPath(new URL('./producer-child.ts', import.meta.url));
  * rest of the suite beside this file. The overruns themselves are measured in bench/edge.ts.
  */
 const SLACK_MS = 100;
+/**
+ * The same for a bound that must also cover expiring thousands of sends, writing their records and
+ * telling their callbacks: that work is CPU, and a drain finishes it rather than leave records unwritten.
+ * On this suite's 2-core machine with two CPU-bound processes beside it, 5,000 expired sends cost the
+ * child 210–290 ms of CPU from SIGTERM to exit (bench/expiry.ts measures the cost per send). A drain
+ * that waited for the broker instead would overrun by seconds, and still fails this.
+ */
+const CPU_BOUND_SLACK_MS = 250;
 
 const fixture = useBroker();
 let work: string;
@@ -113,7 +121,7 @@ describe('shutdown at the edge', () => {
   it('shutdown({ timeoutMs: 200 }) after 3,000 async sends to a black-holed broker returns in time, with every callback run and every spooled record on disk when the process exits', async () => {
     const { report, onDisk, partials } = await shutdownAndExit('blackholed', 200);
     expect(report.succeeded.length + report.spooled.length + report.notSpooled.length).toBe(3000);
-    expect(report.shutdownMs).toBeLessThanOrEqual(200 + SLACK_MS);
+    expect(report.shutdownMs).toBeLessThanOrEqual(200 + CPU_BOUND_SLACK_MS);
     expect(report.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
     // 150 ms of drain on a loaded machine may not cover all 3,000: what did not fit is reported, never
     // claimed. With a bound that leaves room, everything must be kept (next test).
@@ -152,7 +160,7 @@ describe('shutdown at the edge', () => {
       expect(code).toBe(0);
       const report = JSON.parse(await readFile(reportFile, 'utf8')) as ProducerChildReport;
       // The hook's bound is 300 ms.
-      expect(report.exitAfterSigtermMs).toBeLessThanOrEqual(300 + SLACK_MS);
+      expect(report.exitAfterSigtermMs).toBeLessThanOrEqual(300 + CPU_BOUND_SLACK_MS);
       expect(report.succeeded.length + report.spooled.length + report.notSpooled.length).toBe(count);
       const onDisk = await keysOnDisk(spoolDir);
       expect(report.spooled.filter((key) => !onDisk.has(key))).toEqual([]);
