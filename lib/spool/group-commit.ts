@@ -4,12 +4,12 @@
  * written to — a file, an object — is the spool's business, through `write`.
  */
 
-import type { ErrorCode } from '../errors.js';
 import type { PreparedMessage } from '../message.js';
 import { encodeRecord } from './segment.js';
+import type { SpoolRecord } from './spool.js';
 
 /** Why a message was spooled, as its record keeps it. */
-type SpooledError = { code: ErrorCode; message: string };
+type SpooledError = SpoolRecord['error'];
 
 /** One write holds at most this much; a larger backlog goes out in several writes. */
 export const MAX_FLUSH_BYTES = 4 * 1024 * 1024;
@@ -71,8 +71,8 @@ export class GroupCommit {
   /**
    * Takes every queued record for a write the caller makes itself, now (a synchronous one); `written`
    * reports its outcome, with the segment's name or the error. The records are told on the next
-   * microtask, not inside `written`: a drain makes several chunks durable in a row before any callback
-   * of theirs runs.
+   * microtask, not inside `written`: a drain finishes expiring and writing before any callback of
+   * theirs runs.
    */
   takeAll():
     | { lines: string; written(outcome: { name: string; ms: number } | { error: unknown }): void }

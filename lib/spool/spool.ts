@@ -73,8 +73,8 @@ export interface Spool {
   readonly flushEstimateMs?: number;
   /**
    * Makes every record appended so far durable now, synchronously; their appends are told (resolved, or
-   * `appendThen`'s callback) on the next microtask, so that a drain can make several writes in a row
-   * before any callback runs. Optional; a drain calls it after expiring sends, when waiting for the event
+   * `appendThen`'s callback) on the next microtask, so that a drain finishes its write before any
+   * callback runs. Optional; a drain calls it after expiring sends, when waiting for the event
    * loop could cost it its deadline.
    */
   flushSync?(): void;
